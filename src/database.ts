@@ -1,0 +1,165 @@
+/**
+ * The public face of a pool: {@link open} and {@link Database}.
+ */
+import { Pool, type PoolStats, type Target } from './pool';
+import { type OpenOptions, resolveOptions } from './options';
+import { localize, type NewRequest, Queryable } from './queryable';
+import { currentTransaction, ReadSnapshot, Transaction, type TransactionOptions } from './transaction';
+import type { CallOptions } from './types';
+import type { WorkerHandle } from './worker-handle';
+
+/**
+ * Opens a database and starts its pool: one writer connection and
+ * `options.readers` read-only reader connections, each in its own worker
+ * thread. Rejects with the `SqliteError` (e.g. `SQLITE_CANTOPEN`) or the
+ * error the `setup` module threw, if a connection cannot open.
+ *
+ * ```ts
+ * import { open } from 'threadlite';
+ * const db = await open('app.db', { readers: 4 });
+ * ```
+ */
+export async function open(file: string, options?: OpenOptions): Promise<Database> {
+  const resolved = resolveOptions(file, options);
+  try {
+    return new Database(await Pool.start(resolved));
+  } catch (err) {
+    throw localize(err);
+  }
+}
+
+/**
+ * An open database: a pool of better-sqlite3 connections in worker threads.
+ * Every query method returns a promise and takes an optional last
+ * {@link CallOptions} argument (`signal`, `timeout`).
+ *
+ * Statements that better-sqlite3 calls read-only run on readers; everything
+ * else runs on the writer, in the order it was called. Inside the callback of
+ * {@link Database.transaction}, calls on the database itself join the
+ * transaction (see the README's rules).
+ *
+ * ```ts
+ * await using db = await open('app.db');
+ * await db.run('INSERT INTO users(name) VALUES (?)', ['ann']);
+ * console.log(await db.all('SELECT * FROM users'));
+ * ```
+ */
+export class Database extends Queryable {
+  readonly #pool: Pool;
+
+  /** @internal Use {@link open}. */
+  constructor(pool: Pool) {
+    super();
+    this.#pool = pool;
+  }
+
+  /** The file name as given to the connections (absolute), or `:memory:` / `''`. */
+  get name(): string {
+    return this.#pool.options.file;
+  }
+
+  /** Whether this is an in-memory or temporary database (a single connection). */
+  get memory(): boolean {
+    return this.#pool.options.inMemory;
+  }
+
+  /** Whether the database was opened read-only. */
+  get readonly(): boolean {
+    return this.#pool.options.readonly;
+  }
+
+  /** False once `close()` has been called. */
+  get open(): boolean {
+    return !this.#pool.closed;
+  }
+
+  /**
+   * Runs `fn` in a transaction on the writer: commits when its promise
+   * resolves, rolls back when it rejects (and rethrows). Other writes wait;
+   * reads on readers keep going and see only committed data. Called inside
+   * another transaction's callback, it becomes a SAVEPOINT of that one.
+   *
+   * The transaction is rolled back if it stays open longer than
+   * `transactionTimeout`; `options.signal`/`options.timeout` bound the wait for the writer.
+   *
+   * ```ts
+   * await db.transaction(async (tx) => {
+   *   const { n } = await tx.get<{ n: number }>('SELECT n FROM counter');
+   *   await tx.run('UPDATE counter SET n = ?', [n + 1]);
+   * });
+   * ```
+   */
+  async transaction<R>(fn: (tx: Transaction) => Promise<R> | R, options?: TransactionOptions): Promise<R> {
+    if (typeof fn !== 'function') throw new TypeError('Expected first argument to be a function');
+    const outer = currentTransaction.getStore();
+    if (outer !== undefined && outer.belongsTo(this.#pool) && outer.active) return outer.transaction(fn);
+    const mode = options?.mode ?? 'immediate';
+    let lease: Awaited<ReturnType<Pool['acquire']>>;
+    try {
+      lease = await this.#pool.acquire('write', options);
+    } catch (err) {
+      throw localize(err);
+    }
+    return new Transaction(this.#pool, lease).use(fn, mode, this.#pool.options.transactionTimeout);
+  }
+
+  /**
+   * Runs `fn` with a read snapshot pinned to one reader: every query in it
+   * sees the same committed state. The reader is freed when `fn` settles.
+   *
+   * ```ts
+   * const report = await db.read(async (r) => [await r.all('SELECT * FROM a'), await r.all('SELECT * FROM b')]);
+   * ```
+   */
+  async read<R>(fn: (snapshot: ReadSnapshot) => Promise<R> | R, options?: CallOptions): Promise<R> {
+    if (typeof fn !== 'function') throw new TypeError('Expected first argument to be a function');
+    let lease: Awaited<ReturnType<Pool['acquire']>>;
+    try {
+      lease = await this.#pool.acquire('read', options);
+    } catch (err) {
+      throw localize(err);
+    }
+    return new ReadSnapshot(this.#pool, lease).use(fn, this.#pool.options.transactionTimeout);
+  }
+
+  /**
+   * Queue and worker counters for a health endpoint.
+   *
+   * ```ts
+   * app.get('/health', () => db.stats());
+   * ```
+   */
+  stats(): PoolStats {
+    return this.#pool.stats();
+  }
+
+  /**
+   * Lets work already submitted finish, then closes every connection (the
+   * writer last, which checkpoints the WAL) and ends the workers. Later calls
+   * reject with `PoolClosedError`. Calling it again returns the same promise.
+   */
+  close(): Promise<void> {
+    return this.#pool.close();
+  }
+
+  /** Closes the database, for `await using db = await open(…)`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /** @internal */
+  protected submit(request: NewRequest, target: Target, options: CallOptions | undefined, pinned?: WorkerHandle) {
+    const tx = currentTransaction.getStore();
+    if (tx !== undefined && tx.active && tx.belongsTo(this.#pool) && pinned === undefined) {
+      // db.run() inside db.transaction(): join the transaction rather than
+      // wait behind it for ever.
+      return tx.submitFromOutside(request, options);
+    }
+    return this.#pool.submit(request, target, options, { pinned });
+  }
+
+  /** @internal */
+  protected route(sql: string): Target {
+    return this.#pool.route(sql);
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * threadlite: non-blocking SQLite for Node.js servers. better-sqlite3
+ * connections run in worker threads; this module is the only public entry.
+ */
+export { Database, open } from './database';
+export {
+  AbortError,
+  PoolClosedError,
+  QueueFullError,
+  SqliteError,
+  ThreadliteError,
+  type ThreadliteErrorCode,
+  TimeoutError,
+  TransactionClosedError,
+  WorkerCrashedError,
+  WorkerStartupError,
+} from './errors';
+export { DEFAULTS, type OpenOptions } from './options';
+export type { PoolStats } from './pool';
+export { type BatchResult, type BatchStatement, Queryable } from './queryable';
+export { RowIterator } from './row-iterator';
+export { Statement } from './statement';
+export { ReadSnapshot, Transaction, type TransactionOptions } from './transaction';
+export type {
+  BindParameters,
+  CallOptions,
+  ColumnDefinition,
+  IterateOptions,
+  RunResult,
+  SqlValue,
+  TransactionMode,
+} from './types';

@@ -1,0 +1,208 @@
+/**
+ * Pool options: the public {@link OpenOptions}, their {@link DEFAULTS}, and one
+ * {@link resolveOptions} that validates them once and freezes the result.
+ */
+import { availableParallelism } from 'node:os';
+import { isAbsolute, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { ResourceLimits } from 'node:worker_threads';
+
+/**
+ * Options of {@link open}. Every field is optional; defaults are in the README.
+ *
+ * ```ts
+ * const db = await open('app.db', { readers: 4, timeout: 5_000, pragmas: { foreign_keys: 'ON' } });
+ * ```
+ */
+export interface OpenOptions {
+  /**
+   * Read-only reader connections, each in its own worker, beside the one writer.
+   * Default: `os.availableParallelism()`. Forced to 0 for `:memory:` and `''`
+   * (temporary) databases, which exist inside one connection only.
+   */
+  readers?: number;
+  /** Open the file read-only: writes fail with `SQLITE_READONLY`. Default `false`. */
+  readonly?: boolean;
+  /** Fail with `SQLITE_CANTOPEN` instead of creating a missing file. Default `false`. */
+  fileMustExist?: boolean;
+  /** Default per-call timeout in milliseconds; `0` = none. Default `0`. */
+  timeout?: number;
+  /** Milliseconds a connection waits on a lock held by another connection (`busy_timeout`). Default `5000`. */
+  busyTimeout?: number;
+  /** Put the database in WAL mode with `synchronous = NORMAL` at open. Default `true`. */
+  wal?: boolean;
+  /**
+   * PRAGMAs applied on every connection when it opens, e.g. `{ foreign_keys: 'ON', cache_size: -64000 }`.
+   * Use this, not `db.exec('PRAGMA …')`, for settings reads depend on: `exec` runs on the writer only.
+   */
+  pragmas?: Readonly<Record<string, string | number | boolean>>;
+  /** Return integers as `bigint` by default (better-sqlite3's `defaultSafeIntegers`). Default `false`. */
+  safeIntegers?: boolean;
+  /**
+   * A module (path, `file:` URL or package name) that every worker imports after
+   * opening its connection. Its default export (or export named `setup`) is called
+   * with the better-sqlite3 `Database` and `{ role }`: register functions,
+   * aggregates, virtual tables and extensions there, since functions cannot cross threads.
+   */
+  setup?: string | URL;
+  /** Prepared statements cached per connection (least recently used out first). Default `256`. */
+  statementCacheSize?: number;
+  /** Calls that may wait in the queue before new ones fail with `QueueFullError`. Default `100000`. */
+  maxQueue?: number;
+  /**
+   * Where the worker entry file is, for bundlers that move it. Default: the
+   * `worker/main.js` next to threadlite's own `dist/index.js` (export `threadlite/worker`).
+   */
+  workerPath?: string | URL;
+  /** `resourceLimits` for every worker (e.g. `maxOldGenerationSizeMb`). */
+  resourceLimits?: ResourceLimits;
+  /** Milliseconds a `db.transaction()` or `db.read()` may stay open before it is rolled back. Default `30000`; `0` = none. */
+  transactionTimeout?: number;
+}
+
+/** The default of every option that has one. */
+export const DEFAULTS = Object.freeze({
+  readonly: false,
+  fileMustExist: false,
+  timeout: 0,
+  busyTimeout: 5000,
+  wal: true,
+  safeIntegers: false,
+  statementCacheSize: 256,
+  maxQueue: 100_000,
+  transactionTimeout: 30_000,
+});
+
+/** Options after validation, with every default filled in. @internal */
+export interface ResolvedOptions {
+  readonly file: string;
+  /** True for `:memory:` and `''`: one connection, no readers. */
+  readonly inMemory: boolean;
+  readonly readers: number;
+  readonly readonly: boolean;
+  readonly fileMustExist: boolean;
+  readonly timeout: number;
+  readonly busyTimeout: number;
+  readonly wal: boolean;
+  readonly pragmas: ReadonlyArray<readonly [string, string]>;
+  readonly safeIntegers: boolean;
+  readonly setup: string | undefined;
+  readonly statementCacheSize: number;
+  readonly maxQueue: number;
+  readonly workerPath: string;
+  readonly resourceLimits: ResourceLimits | undefined;
+  readonly transactionTimeout: number;
+}
+
+const KNOWN = new Set<string>([
+  'readers',
+  'readonly',
+  'fileMustExist',
+  'timeout',
+  'busyTimeout',
+  'wal',
+  'pragmas',
+  'safeIntegers',
+  'setup',
+  'statementCacheSize',
+  'maxQueue',
+  'workerPath',
+  'resourceLimits',
+  'transactionTimeout',
+]);
+
+/** Validates `open()`'s arguments and fills in defaults; throws `TypeError`/`RangeError` naming the option. @internal */
+export function resolveOptions(file: unknown, options: OpenOptions | undefined): ResolvedOptions {
+  if (typeof file !== 'string') throw new TypeError('Expected the database file name to be a string');
+  if (options === undefined || options === null) options = {};
+  if (typeof options !== 'object') throw new TypeError('Expected options to be an object');
+  for (const key of Object.keys(options)) {
+    if (!KNOWN.has(key)) {
+      const near = [...KNOWN].find((k) => k.toLowerCase() === key.toLowerCase());
+      throw new TypeError(`Unknown option "${key}"${near === undefined ? '' : ` (did you mean "${near}"?)`}`);
+    }
+  }
+  const inMemory = file === '' || file === ':memory:';
+  const readers = inMemory ? 0 : count(options.readers, 'readers', availableParallelism(), 0, 64);
+  const pragmas: Array<readonly [string, string]> = [];
+  if (options.pragmas !== undefined) {
+    if (options.pragmas === null || typeof options.pragmas !== 'object') {
+      throw new TypeError('options.pragmas must be an object of name → value');
+    }
+    for (const [name, value] of Object.entries(options.pragmas)) {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?$/.test(name)) {
+        throw new TypeError(`options.pragmas: "${name}" is not a PRAGMA name`);
+      }
+      if (!['string', 'number', 'boolean'].includes(typeof value)) {
+        throw new TypeError(`options.pragmas.${name} must be a string, number or boolean`);
+      }
+      pragmas.push([name, String(value)]);
+    }
+  }
+  return Object.freeze({
+    file: inMemory || isAbsolute(file) ? file : resolve(file),
+    inMemory,
+    readers,
+    readonly: flag(options.readonly, 'readonly', DEFAULTS.readonly),
+    fileMustExist: flag(options.fileMustExist, 'fileMustExist', DEFAULTS.fileMustExist),
+    timeout: count(options.timeout, 'timeout', DEFAULTS.timeout, 0, 2 ** 31 - 1),
+    busyTimeout: count(options.busyTimeout, 'busyTimeout', DEFAULTS.busyTimeout, 0, 2 ** 31 - 1),
+    wal: flag(options.wal, 'wal', DEFAULTS.wal),
+    pragmas: Object.freeze(pragmas),
+    safeIntegers: flag(options.safeIntegers, 'safeIntegers', DEFAULTS.safeIntegers),
+    setup: moduleSpecifier(options.setup, 'setup'),
+    statementCacheSize: count(options.statementCacheSize, 'statementCacheSize', DEFAULTS.statementCacheSize, 0, 1e6),
+    maxQueue: count(options.maxQueue, 'maxQueue', DEFAULTS.maxQueue, 0, Number.MAX_SAFE_INTEGER, true),
+    workerPath: workerPath(options.workerPath),
+    resourceLimits: options.resourceLimits,
+    transactionTimeout: count(
+      options.transactionTimeout,
+      'transactionTimeout',
+      DEFAULTS.transactionTimeout,
+      0,
+      2 ** 31 - 1,
+    ),
+  });
+}
+
+function flag(value: unknown, name: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new TypeError(`options.${name} must be a boolean`);
+  return value;
+}
+
+function count(value: unknown, name: string, fallback: number, min: number, max: number, infinite = false): number {
+  if (value === undefined) return fallback;
+  if (infinite && value === Number.POSITIVE_INFINITY) return value;
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    throw new TypeError(`options.${name} must be an integer`);
+  }
+  if (value < min || value > max) throw new RangeError(`options.${name} must be between ${min} and ${max}`);
+  return value;
+}
+
+/** Validates a per-call `timeout`, as the pool option of the same name. @internal */
+export function callTimeout(value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 2 ** 31 - 1) {
+    throw new RangeError('options.timeout must be an integer between 0 and 2147483647');
+  }
+  return value;
+}
+
+function moduleSpecifier(value: unknown, name: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (value instanceof URL) return value.href;
+  if (typeof value !== 'string' || value === '') throw new TypeError(`options.${name} must be a path or URL`);
+  if (/^[a-z][a-z0-9+.-]*:/i.test(value) && !/^[a-z]:[\\/]/i.test(value)) return value; // already a URL
+  // A relative path means relative to the caller's working directory, not to the worker file.
+  if (value.startsWith('.') || isAbsolute(value)) return pathToFileURL(resolve(value)).href;
+  return value; // a package name, resolved by the worker
+}
+
+function workerPath(value: unknown): string {
+  if (value === undefined) return resolve(__dirname, 'worker', 'main.js');
+  if (value instanceof URL) return fileURLToPath(value);
+  if (typeof value !== 'string' || value === '') throw new TypeError('options.workerPath must be a path or URL');
+  return resolve(value);
+}

@@ -1,0 +1,608 @@
+/**
+ * The pool engine: one writer and N reader workers, the queues in front of
+ * them, routing, cost-aware scheduling, leases for transactions and snapshots,
+ * cancellation, crash recovery and shutdown. The public {@link Database}
+ * validates arguments and delegates here.
+ */
+import {
+  AbortError,
+  PoolClosedError,
+  QueueFullError,
+  type SerializedError,
+  TimeoutError,
+  TransactionClosedError,
+  WorkerCrashedError,
+  WorkerStartupError,
+} from './errors';
+import { callTimeout, type ResolvedOptions } from './options';
+import type { NewRequest, Request, Response } from './protocol';
+import type { CallOptions } from './types';
+import { type Dispatch, type ExitReport, WorkerHandle } from './worker-handle';
+
+/** Requests sent ahead to one worker before it answers (pipelining depth). */
+const PIPELINE_DEPTH = 64;
+/** A statement whose observed cost reaches this many milliseconds counts as heavy. */
+const HEAVY_MS = 5;
+/** Weight of the newest observation in a statement's running cost estimate. */
+const COST_SMOOTHING = 0.3;
+/** Startup attempts of one worker slot before the pool gives up on it. */
+const MAX_START_ATTEMPTS = 5;
+/** Bound on the per-SQL route and cost maps (cleared when full). */
+const MAX_TRACKED_SQL = 10_000;
+
+/** A failure reported by a worker, rebuilt into an error class by the awaiting caller. @internal */
+export class RemoteError {
+  constructor(readonly wire: SerializedError) {}
+}
+
+/** Where a job may run. @internal */
+export type Target = 'read' | 'write';
+
+/** Exclusive use of one worker by a transaction or a read snapshot. @internal */
+export class Lease {
+  /** Set when the lease can no longer be used, with the error its calls get. */
+  closedBy: Error | undefined;
+  /** Called once if the leased worker dies (closedBy is set by then). */
+  onBroken: ((err: Error) => void) | undefined;
+  constructor(readonly worker: WorkerHandle) {}
+}
+
+interface Job extends Dispatch {
+  readonly request: Request;
+  readonly sql: string | undefined;
+  readonly target: Target;
+  readonly lease: Lease | undefined;
+  /** Cursor steps must go to the worker that holds the cursor. */
+  readonly pinned: WorkerHandle | undefined;
+  readonly heavy: boolean;
+  readonly estimate: number;
+  worker: WorkerHandle | undefined;
+  settled: boolean;
+  readonly resolve: (response: { value: unknown; worker: WorkerHandle }) => void;
+  readonly reject: (err: unknown) => void;
+  disarm: (() => void) | undefined;
+}
+
+interface LeaseWaiter {
+  readonly lease: true;
+  readonly target: Target;
+  settled: boolean;
+  readonly resolve: (lease: Lease) => void;
+  readonly reject: (err: unknown) => void;
+  disarm: (() => void) | undefined;
+}
+
+type QueueItem = Job | LeaseWaiter;
+
+/** Counters and per-worker state for health endpoints; see {@link Database.stats}. */
+export interface PoolStats {
+  /** Calls waiting for a connection. */
+  queued: number;
+  /** Calls sent to a worker and not yet answered. */
+  running: number;
+  /** Calls that succeeded. */
+  completed: number;
+  /** Calls that failed for any reason (SQL errors, timeouts, aborts, crashes). */
+  failed: number;
+  /** Calls that failed with `TimeoutError`. */
+  timedOut: number;
+  /** Calls that failed with `AbortError`. */
+  aborted: number;
+  /** Calls refused with `QueueFullError`. */
+  rejected: number;
+  /** Workers started to replace one that died or was terminated. */
+  respawns: number;
+  /** One entry per connection: the writer first, then the readers. */
+  workers: Array<{
+    role: 'writer' | 'reader';
+    state: 'starting' | 'ready' | 'exited' | 'failed';
+    inflight: number;
+    leased: boolean;
+  }>;
+}
+
+/** @internal */
+export class Pool {
+  readonly options: ResolvedOptions;
+  #writer: WorkerHandle;
+  readonly #readers: WorkerHandle[] = [];
+  readonly #writeQueue: QueueItem[] = [];
+  readonly #lightQueue: QueueItem[] = [];
+  readonly #heavyQueue: Job[] = [];
+  #queued = 0;
+  #nextId = 1;
+  readonly #routes = new Map<string, boolean>();
+  readonly #costs = new Map<string, number>();
+  #closed = false;
+  #closing: Promise<void> | undefined;
+  #idleWaiters: Array<() => void> = [];
+  /** Startup failures in a row, per slot; reset when a worker becomes ready. */
+  readonly #startFailures = new Map<number, number>();
+  /** Set when the writer slot gave up starting: every write fails with it. */
+  #writerFailure: Error | undefined;
+  readonly #leases = new Set<Lease>();
+  readonly #stats = { completed: 0, failed: 0, timedOut: 0, aborted: 0, rejected: 0, respawns: 0 };
+
+  private constructor(options: ResolvedOptions) {
+    this.options = options;
+    this.#writer = this.#spawn('writer', 0);
+  }
+
+  /** Starts the writer, then the readers (which need the file the writer creates). */
+  static async start(options: ResolvedOptions): Promise<Pool> {
+    const pool = new Pool(options);
+    try {
+      await pool.#writer.ready;
+      for (let slot = 1; slot <= options.readers; slot++) pool.#readers.push(pool.#spawn('reader', slot));
+      await Promise.all(pool.#readers.map((r) => r.ready));
+    } catch (err) {
+      pool.#closed = true;
+      await Promise.all([pool.#writer, ...pool.#readers].map((w) => w.terminate()));
+      throw err;
+    }
+    return pool;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Throws `PoolClosedError` once `close()` has begun. */
+  checkOpen(): void {
+    if (this.#closed) throw new PoolClosedError();
+  }
+
+  /**
+   * Where a statement runs. Reads go to readers only once the writer has
+   * prepared the SQL and better-sqlite3 called it read-only; until then, and
+   * whenever the writer's connection holds state readers cannot see (an open
+   * transaction), everything goes to the writer, in order.
+   */
+  route(sql: string): Target {
+    if (this.#readers.length === 0 || this.#writer.inTransaction) return 'write';
+    return this.#routes.get(sql) === true ? 'read' : 'write';
+  }
+
+  /** Runs one request and resolves with its value (and the worker that answered). */
+  submit(
+    request: NewRequest,
+    target: Target,
+    options: CallOptions | undefined,
+    via: { lease?: Lease; pinned?: WorkerHandle } = {},
+  ): Promise<{ value: unknown; worker: WorkerHandle }> {
+    const lease = via.lease;
+    if (lease?.closedBy !== undefined) return Promise.reject(lease.closedBy);
+    if (lease === undefined && via.pinned === undefined) {
+      if (this.#closed) return Promise.reject(new PoolClosedError());
+      if (this.#queued >= this.options.maxQueue) {
+        this.#stats.rejected++;
+        return Promise.reject(new QueueFullError(this.options.maxQueue));
+      }
+    }
+    const sql = 'sql' in request ? (request.sql as string) : undefined;
+    const estimate = sql === undefined ? 0 : (this.#costs.get(sql) ?? 0);
+    (request as Request).id = this.#nextId++;
+    if (this.#nextId >= 2 ** 31) this.#nextId = 1;
+    return new Promise((resolve, reject) => {
+      const job: Job = {
+        request: request as Request,
+        sql,
+        target,
+        lease,
+        pinned: via.pinned ?? lease?.worker,
+        heavy: target === 'read' && estimate >= HEAVY_MS,
+        estimate,
+        worker: undefined,
+        settled: false,
+        resolve,
+        reject,
+        disarm: undefined,
+        onResponse: (response, worker) => this.#onResponse(job, response, worker),
+      };
+      if (!this.#arm(job, options, sql)) return;
+      if (job.pinned !== undefined) {
+        if (job.pinned.state === 'exited') {
+          this.#settle(job, new WorkerCrashedError(sql, 'The connection holding this cursor or transaction is gone'));
+          return;
+        }
+        this.#sendTo(job, job.pinned);
+        return;
+      }
+      this.#enqueue(job);
+      this.#pump();
+    });
+  }
+
+  /** Takes exclusive use of the writer (a transaction) or of one reader (a snapshot). */
+  acquire(target: Target, options: CallOptions | undefined): Promise<Lease> {
+    if (this.#closed) return Promise.reject(new PoolClosedError());
+    if (this.#queued >= this.options.maxQueue) {
+      this.#stats.rejected++;
+      return Promise.reject(new QueueFullError(this.options.maxQueue));
+    }
+    if (target === 'read' && this.#readers.length === 0) target = 'write';
+    return new Promise((resolve, reject) => {
+      const waiter: LeaseWaiter = { lease: true, target, settled: false, resolve, reject, disarm: undefined };
+      if (!this.#arm(waiter, options, undefined)) return;
+      this.#enqueue(waiter);
+      this.#pump();
+    });
+  }
+
+  /** Gives a leased worker back to the pool. */
+  release(lease: Lease, reason: Error): void {
+    if (lease.closedBy !== undefined) return;
+    lease.closedBy = reason;
+    lease.worker.leased = false;
+    this.#leases.delete(lease);
+    this.#pump();
+  }
+
+  /**
+   * Terminates a worker whose current call was cancelled and starts a fresh one
+   * in its slot: better-sqlite3 cannot interrupt a running statement, and the
+   * pool must not lose the connection's capacity while it runs on.
+   */
+  recycle(worker: WorkerHandle): void {
+    if (worker.state === 'exited') return;
+    worker.interrupt();
+    void worker.terminate();
+  }
+
+  /** Snapshot of queue and worker state. */
+  stats(): PoolStats {
+    const workers = [this.#writer, ...this.#readers].map((w) => ({
+      role: w.role,
+      state: (w.role === 'writer' && this.#writerFailure !== undefined ? 'failed' : w.state) as PoolStats['workers'][number]['state'],
+      inflight: w.inflight,
+      leased: w.leased,
+    }));
+    return {
+      queued: this.#queued,
+      running: workers.reduce((sum, w) => sum + w.inflight, 0),
+      ...this.#stats,
+      workers,
+    };
+  }
+
+  /** Lets submitted work finish, then closes every connection (readers first, the writer last). */
+  close(): Promise<void> {
+    this.#closed = true;
+    this.#closing ??= (async () => {
+      await new Promise<void>((resolve) => {
+        this.#idleWaiters.push(resolve);
+        this.#checkIdle();
+      });
+      const closeOne = (worker: WorkerHandle) => worker.close(this.#nextId++);
+      await Promise.all(this.#readers.map(closeOne));
+      // The writer closes last: the last connection checkpoints and removes the WAL.
+      await closeOne(this.#writer);
+    })();
+    return this.#closing;
+  }
+
+  // ---- queueing --------------------------------------------------------
+
+  #enqueue(item: QueueItem): void {
+    this.#queued++;
+    if (item.target === 'write') this.#writeQueue.push(item);
+    else if ('request' in item && item.heavy) this.#heavyQueue.push(item);
+    else this.#lightQueue.push(item);
+  }
+
+  #dequeue(item: QueueItem): boolean {
+    // Reads may have moved to the writer's queue (see #pump), so look in all three.
+    for (const queue of [this.#writeQueue, this.#lightQueue, this.#heavyQueue] as QueueItem[][]) {
+      const index = queue.indexOf(item);
+      if (index !== -1) {
+        queue.splice(index, 1);
+        this.#queued--;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Sets up the call's timeout and abort listener; false if the signal had already fired. */
+  #arm(item: Job | LeaseWaiter, options: CallOptions | undefined, sql: string | undefined): boolean {
+    const signal = options?.signal;
+    let timeout: number;
+    try {
+      timeout = callTimeout(options?.timeout, this.options.timeout);
+    } catch (err) {
+      item.reject(err);
+      return false;
+    }
+    if (signal?.aborted) {
+      this.#stats.aborted++;
+      this.#stats.failed++;
+      item.reject(new AbortError(sql, signal.reason));
+      return false;
+    }
+    if (timeout === 0 && signal === undefined) return true;
+    const timer = timeout > 0 ? setTimeout(() => this.#cancel(item, new TimeoutError(sql, timeout)), timeout) : undefined;
+    const onAbort = () => this.#cancel(item, new AbortError(sql, signal?.reason));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    item.disarm = () => {
+      if (timer !== undefined) clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    return true;
+  }
+
+  /** A call's deadline passed or its signal fired: reject now, whatever it is doing. */
+  #cancel(item: QueueItem, err: Error): void {
+    if (item.settled) return;
+    if (err instanceof TimeoutError) this.#stats.timedOut++;
+    else this.#stats.aborted++;
+    const queued = this.#dequeue(item);
+    if ('lease' in item && item.lease === true) {
+      this.#settleWaiter(item, err);
+      return;
+    }
+    const job = item as Job;
+    const worker = job.worker;
+    this.#settle(job, err);
+    if (!queued && worker !== undefined && job.request.op !== 'close-cursor') {
+      // Running (or sent and waiting behind others on that worker): the only
+      // way to stop it is to stop the thread.
+      this.recycle(worker);
+    }
+    this.#pump();
+  }
+
+  #settle(job: Job, err: unknown, value?: unknown, worker?: WorkerHandle): void {
+    if (job.settled) return;
+    job.settled = true;
+    job.disarm?.();
+    if (err === undefined) {
+      this.#stats.completed++;
+      job.resolve({ value, worker: worker as WorkerHandle });
+    } else {
+      this.#stats.failed++;
+      job.reject(err);
+    }
+  }
+
+  #settleWaiter(waiter: LeaseWaiter, err: Error | undefined, lease?: Lease): void {
+    if (waiter.settled) return;
+    waiter.settled = true;
+    waiter.disarm?.();
+    if (err === undefined) waiter.resolve(lease as Lease);
+    else {
+      this.#stats.failed++;
+      waiter.reject(err);
+    }
+  }
+
+  // ---- dispatch --------------------------------------------------------
+
+  #pump(): void {
+    if (this.#readers.length === 0 && this.#queued > this.#writeQueue.length) {
+      // The last reader gave up starting: its waiting reads go to the writer.
+      this.#writeQueue.push(...this.#lightQueue.splice(0), ...this.#heavyQueue.splice(0));
+    }
+    this.#pumpWriter();
+    if (this.#readers.length > 0) this.#pumpReaders();
+    this.#checkIdle();
+  }
+
+  #pumpWriter(): void {
+    const writer = this.#writer;
+    if (this.#writerFailure !== undefined) {
+      for (const item of this.#writeQueue.splice(0)) {
+        this.#queued--;
+        this.#fail(item, this.#writerFailure);
+      }
+      return;
+    }
+    while (this.#writeQueue.length > 0 && writer.state === 'ready' && !writer.leased) {
+      const item = this.#writeQueue[0] as QueueItem;
+      if ('lease' in item && item.lease === true) {
+        this.#writeQueue.shift();
+        this.#queued--;
+        this.#grant(item, writer);
+        return;
+      }
+      if (writer.inflight >= PIPELINE_DEPTH) return;
+      this.#writeQueue.shift();
+      this.#queued--;
+      this.#sendTo(item as Job, writer);
+    }
+  }
+
+  #pumpReaders(): void {
+    // Heavy reads may hold at most all readers but one, so that light reads
+    // always find a connection; each heavy read waits for an idle reader.
+    const heavySlots = Math.max(1, this.#readers.length - 1);
+    while (this.#heavyQueue.length > 0) {
+      let busyHeavy = 0;
+      let idle: WorkerHandle | undefined;
+      for (const r of this.#readers) {
+        if (r.heavy > 0) busyHeavy++;
+        else if (r.state === 'ready' && !r.leased && r.inflight === 0 && idle === undefined) idle = r;
+      }
+      if (busyHeavy >= heavySlots || idle === undefined) break;
+      this.#queued--;
+      this.#sendTo(this.#heavyQueue.shift() as Job, idle);
+    }
+    // A reader kept free of light work while a heavy read waits for it.
+    const reserved = this.#heavyQueue.length > 0 ? this.#leastLoaded(undefined) : undefined;
+    while (this.#lightQueue.length > 0) {
+      const reader = this.#leastLoaded(reserved);
+      const item = this.#lightQueue[0] as QueueItem;
+      if (reader === undefined) {
+        // Every reader is busy with heavy work or full: an idle writer serves
+        // plain reads too, since it sees the same committed state.
+        if ('request' in item && this.#writerCanServeRead()) {
+          this.#lightQueue.shift();
+          this.#queued--;
+          this.#sendTo(item, this.#writer);
+          continue;
+        }
+        return;
+      }
+      this.#lightQueue.shift();
+      this.#queued--;
+      if ('lease' in item && item.lease === true) this.#grant(item, reader);
+      else this.#sendTo(item as Job, reader);
+    }
+  }
+
+  #leastLoaded(exclude: WorkerHandle | undefined): WorkerHandle | undefined {
+    let best: WorkerHandle | undefined;
+    for (const r of this.#readers) {
+      if (r === exclude || r.state !== 'ready' || r.leased || r.heavy > 0 || r.inflight >= PIPELINE_DEPTH) continue;
+      if (best === undefined || r.load < best.load || (r.load === best.load && r.inflight < best.inflight)) best = r;
+    }
+    return best;
+  }
+
+  #writerCanServeRead(): boolean {
+    const w = this.#writer;
+    return (
+      w.state === 'ready' && !w.leased && !w.inTransaction && w.inflight === 0 && this.#writeQueue.length === 0 && this.#writerFailure === undefined
+    );
+  }
+
+  #grant(waiter: LeaseWaiter, worker: WorkerHandle): void {
+    if (waiter.settled) return;
+    worker.leased = true;
+    const lease = new Lease(worker);
+    this.#leases.add(lease);
+    this.#settleWaiter(waiter, undefined, lease);
+  }
+
+  #sendTo(job: Job, worker: WorkerHandle): void {
+    job.worker = worker;
+    worker.load += job.estimate;
+    if (job.heavy) worker.heavy++;
+    worker.send(job);
+  }
+
+  #onResponse(job: Job, response: Response, worker: WorkerHandle): void {
+    worker.load = Math.max(0, worker.load - job.estimate);
+    if (job.heavy) worker.heavy--;
+    const sql = job.sql;
+    if (sql !== undefined && job.request.op !== 'next') {
+      if (this.#costs.size >= MAX_TRACKED_SQL) this.#costs.clear();
+      const old = this.#costs.get(sql);
+      this.#costs.set(sql, old === undefined ? response.cost : old + COST_SMOOTHING * (response.cost - old));
+      if (response.readerSafe !== undefined && worker.role === 'writer') {
+        if (this.#routes.size >= MAX_TRACKED_SQL) this.#routes.clear();
+        this.#routes.set(sql, response.readerSafe);
+      }
+    }
+    if (response.ok) this.#settle(job, undefined, response.value, worker);
+    else this.#settle(job, new RemoteError(response.error));
+    this.#pump();
+  }
+
+  #checkIdle(): void {
+    if (this.#idleWaiters.length === 0 || this.#queued > 0 || this.#leases.size > 0) return;
+    if (this.#writer.inflight > 0 || this.#readers.some((r) => r.inflight > 0)) return;
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  // ---- worker lifecycle ------------------------------------------------
+
+  #spawn(role: 'writer' | 'reader', slot: number): WorkerHandle {
+    const o = this.options;
+    const handle = new WorkerHandle(
+      role,
+      slot,
+      {
+        file: o.file,
+        readonly: o.readonly,
+        fileMustExist: o.fileMustExist,
+        busyTimeout: o.busyTimeout,
+        wal: o.wal && !o.inMemory,
+        pragmas: o.pragmas,
+        safeIntegers: o.safeIntegers,
+        statementCacheSize: o.statementCacheSize,
+        setup: o.setup,
+      },
+      o.workerPath,
+      o.resourceLimits,
+    );
+    handle.onExit = (report) => this.#onWorkerExit(handle, report);
+    handle.ready.then(
+      () => {
+        this.#startFailures.delete(slot);
+        this.#pump();
+      },
+      () => {},
+    );
+    return handle;
+  }
+
+  #onWorkerExit(worker: WorkerHandle, report: ExitReport): void {
+    const requeue: Job[] = [];
+    const crashed = report.begun.at(-1) as Job | undefined;
+    for (const dispatch of [...report.begun, ...report.notBegun]) {
+      const job = dispatch as Job;
+      if (job.settled) continue;
+      job.worker = undefined;
+      const movable = job.lease === undefined && job.pinned === undefined && job.request.op !== 'close';
+      const neverRan = report.notBegun.includes(job);
+      // A read that finished but whose answer was lost can run again; a write
+      // cannot, since it may have committed.
+      if (movable && job !== crashed && (neverRan || job.target === 'read')) requeue.push(job);
+      else this.#settle(job, new WorkerCrashedError(job.sql, report.cause));
+    }
+    for (const lease of this.#leases) {
+      if (lease.worker !== worker) continue;
+      this.#leases.delete(lease);
+      lease.closedBy = new TransactionClosedError(`The connection was lost: ${describe(report.cause)}`);
+      lease.onBroken?.(lease.closedBy);
+    }
+    worker.leased = false;
+    worker.load = 0;
+    worker.heavy = 0;
+    if (this.#closing !== undefined && report.expected) return;
+    if (this.#closed && this.#closing !== undefined) return;
+    // Requeued jobs go back in front, in their original order.
+    for (const job of requeue.reverse()) {
+      this.#queued++;
+      if (job.target === 'write') this.#writeQueue.unshift(job);
+      else if (job.heavy) this.#heavyQueue.unshift(job);
+      else this.#lightQueue.unshift(job);
+    }
+    this.#replace(worker, report.cause);
+  }
+
+  #replace(dead: WorkerHandle, cause: unknown): void {
+    if (this.#closed && this.#closing !== undefined) return;
+    const failures = dead.wasReady ? 0 : (this.#startFailures.get(dead.slot) ?? 0) + 1;
+    this.#startFailures.set(dead.slot, failures);
+    if (failures >= MAX_START_ATTEMPTS) {
+      const err = new WorkerStartupError(`The ${dead.role} worker failed to start ${failures} times`, cause);
+      if (dead.role === 'writer') this.#writerFailure = err;
+      else this.#readers.splice(this.#readers.indexOf(dead), 1);
+      this.#pump();
+      return;
+    }
+    const delay = failures === 0 ? 0 : Math.min(2000, 50 * 2 ** failures);
+    const start = () => {
+      if (this.#closed && this.#closing !== undefined) return;
+      this.#stats.respawns++;
+      const fresh = this.#spawn(dead.role, dead.slot);
+      if (dead.role === 'writer') this.#writer = fresh;
+      else this.#readers[this.#readers.indexOf(dead)] = fresh;
+      this.#pump();
+    };
+    if (delay === 0) start();
+    else setTimeout(start, delay).unref();
+  }
+
+  #fail(item: QueueItem, err: Error): void {
+    if ('lease' in item && item.lease === true) this.#settleWaiter(item, err);
+    else this.#settle(item as Job, err);
+  }
+}
+
+function describe(cause: unknown): string {
+  return cause instanceof Error ? cause.message : String(cause);
+}

@@ -1,0 +1,159 @@
+/**
+ * The messages exchanged by the main thread and a worker. Shared by both sides:
+ * imports nothing from `src/` but the shared `errors` and `types` modules.
+ *
+ * Requests travel in arrays (one `postMessage` may carry many: pipelining), and
+ * a worker answers each array with one array of responses, in request order.
+ */
+import type { SerializedError } from './errors';
+import type { BindParameters } from './types';
+
+/** Row shape a statement returns; mirrors better-sqlite3's raw/pluck/expand toggles. */
+export const RowMode = {
+  object: 0,
+  raw: 1,
+  pluck: 2,
+  expand: 3,
+} as const;
+/** @internal */
+export type RowMode = (typeof RowMode)[keyof typeof RowMode];
+
+/** Everything a worker needs to open its connection; sent as `workerData`. @internal */
+export interface WorkerConfig {
+  file: string;
+  role: 'writer' | 'reader';
+  readonly: boolean;
+  fileMustExist: boolean;
+  busyTimeout: number;
+  wal: boolean;
+  pragmas: ReadonlyArray<readonly [string, string]>;
+  safeIntegers: boolean;
+  statementCacheSize: number;
+  setup: string | undefined;
+  /** Int32 cells shared with the main thread; see {@link Cell}. */
+  cells: SharedArrayBuffer;
+}
+
+/** Indexes into the worker's shared Int32 cells. @internal */
+export const Cell = {
+  /**
+   * How many requests the worker has started. With the main thread's count of
+   * answered requests, it tells which in-flight requests a dead worker had
+   * finished, was running, or never began.
+   */
+  started: 0,
+  /** Set to 1 by the main thread to ask user functions to stop (see `threadlite_interrupted()`). */
+  interrupt: 1,
+} as const;
+/** @internal */
+export const CELL_COUNT = 2;
+
+/** A statement execution: `all`, `get`, `run`, `iterate` (opens a cursor) or `describe`. @internal */
+export interface StatementRequest {
+  id: number;
+  op: 'all' | 'get' | 'run' | 'iterate' | 'describe';
+  sql: string;
+  params?: BindParameters;
+  mode: RowMode;
+  /** `undefined` = the connection's default. */
+  safeIntegers?: boolean;
+  /** For `iterate`: rows in the first chunk. */
+  count?: number;
+}
+
+/** Runs one or more statements with no parameters and no result (`db.exec`). @internal */
+export interface ExecRequest {
+  id: number;
+  op: 'exec';
+  sql: string;
+}
+
+/** Pulls up to `count` more rows from an open cursor. @internal */
+export interface NextRequest {
+  id: number;
+  op: 'next';
+  cursor: number;
+  count: number;
+}
+
+/** Closes a cursor early (the consumer broke out of its loop). @internal */
+export interface CloseCursorRequest {
+  id: number;
+  op: 'close-cursor';
+  cursor: number;
+}
+
+/** Statements run in order inside one transaction (`db.batch`). @internal */
+export interface BatchRequest {
+  id: number;
+  op: 'batch';
+  statements: ReadonlyArray<{ sql: string; params?: BindParameters }>;
+}
+
+/** Closes the connection cleanly (`PRAGMA optimize` first on the writer). @internal */
+export interface CloseRequest {
+  id: number;
+  op: 'close';
+}
+
+/** @internal */
+export type Request = StatementRequest | ExecRequest | NextRequest | CloseCursorRequest | BatchRequest | CloseRequest;
+
+/** @internal */
+export type RequestOp = Request['op'];
+
+/** A request before the pool gives it an id. @internal */
+export type NewRequest = Request extends infer R ? (R extends Request ? Omit<R, 'id'> : never) : never;
+
+/** A result of one chunk of rows (from `all` or a cursor). @internal */
+export interface RowsPayload {
+  rows: unknown[];
+  /**
+   * Set when rows were sent as arrays because object rows would not survive a
+   * structured clone (a column named `__proto__`): the main thread rebuilds
+   * each object with plain assignment, exactly as better-sqlite3 does.
+   */
+  columns?: string[];
+  /** Indexes of rows holding a BLOB; those arrive as Uint8Array and become Buffers. */
+  blobRows?: number[];
+  /** For cursors: no more rows; the cursor is closed on the worker. */
+  done?: boolean;
+  /** For cursors: the statement failed after producing `rows`; the cursor is closed. */
+  error?: SerializedError;
+}
+
+/** @internal */
+export interface OkResponse {
+  id: number;
+  ok: true;
+  value: unknown;
+  /** Statement requests: whether the statement may run on a reader (see `isReaderSafe`). */
+  readerSafe?: boolean;
+  /** Milliseconds the worker spent on the request; feeds cost-aware scheduling. */
+  cost: number;
+  /** Whether the connection is inside a transaction after this request. */
+  inTransaction: boolean;
+}
+
+/** @internal */
+export interface ErrorResponse {
+  id: number;
+  ok: false;
+  error: SerializedError;
+  /** As in {@link OkResponse}, when the statement could be prepared. */
+  readerSafe?: boolean;
+  cost: number;
+  inTransaction: boolean;
+}
+
+/** @internal */
+export type Response = OkResponse | ErrorResponse;
+
+/** First message from a worker: its connection is open, or it failed to open. @internal */
+export type StartupMessage = { type: 'ready' } | { type: 'startup-error'; error: SerializedError };
+
+/** Message from a worker after startup. @internal */
+export interface ResponseMessage {
+  type: 'responses';
+  responses: Response[];
+}

@@ -1,0 +1,185 @@
+/**
+ * The query methods shared by {@link Database}, {@link Transaction} and
+ * {@link ReadSnapshot}: each subclass says only where a request goes.
+ */
+import { deserializeError, ThreadliteError } from './errors';
+import { RemoteError, type Target } from './pool';
+import { type NewRequest, RowMode, type RowsPayload } from './protocol';
+import { RowIterator } from './row-iterator';
+import { decodeRows } from './rows';
+import { Statement } from './statement';
+import type { BindParameters, CallOptions, IterateOptions, RunResult } from './types';
+import type { WorkerHandle } from './worker-handle';
+
+/** One entry of {@link Queryable.batch}: SQL text alone, or SQL text and its parameters. */
+export type BatchStatement = string | readonly [sql: string, params?: BindParameters];
+
+/** One result of {@link Queryable.batch}: rows for a statement that returns data, else a {@link RunResult}. */
+export type BatchResult = RunResult | unknown[];
+
+export type { NewRequest };
+
+/** Base class of everything that runs SQL. Not constructed directly. */
+export abstract class Queryable {
+  /** Sends a request where this object's requests go. @internal */
+  protected abstract submit(
+    request: NewRequest,
+    target: Target,
+    options: CallOptions | undefined,
+    pinned?: WorkerHandle,
+  ): Promise<{ value: unknown; worker: WorkerHandle }>;
+
+  /** Where a statement of this SQL text runs. @internal */
+  protected abstract route(sql: string): Target;
+
+  /**
+   * Runs a query and resolves with all its rows, as better-sqlite3's `stmt.all()`.
+   *
+   * ```ts
+   * const adults = await db.all<User>('SELECT * FROM users WHERE age >= ?', [18]);
+   * ```
+   */
+  all<T = Record<string, unknown>>(sql: string, params?: BindParameters, options?: CallOptions): Promise<T[]> {
+    return this.prepare<T>(sql).all(params, options);
+  }
+
+  /**
+   * Runs a query and resolves with its first row, or `undefined` if there is none.
+   *
+   * ```ts
+   * const user = await db.get<User>('SELECT * FROM users WHERE id = :id', { id: 1 });
+   * ```
+   */
+  get<T = Record<string, unknown>>(sql: string, params?: BindParameters, options?: CallOptions): Promise<T | undefined> {
+    return this.prepare<T>(sql).get(params, options);
+  }
+
+  /**
+   * Runs a statement on the writer and resolves with `{ changes, lastInsertRowid }`.
+   *
+   * ```ts
+   * const { lastInsertRowid } = await db.run('INSERT INTO users(name) VALUES (?)', ['ann']);
+   * ```
+   */
+  run(sql: string, params?: BindParameters, options?: CallOptions): Promise<RunResult> {
+    return this.prepare(sql).run(params, options);
+  }
+
+  /**
+   * Runs a query and yields its rows as they arrive, a chunk at a time (see
+   * {@link RowIterator}). Breaking out of the loop closes the statement.
+   *
+   * ```ts
+   * for await (const row of db.iterate('SELECT * FROM events', [], { batchSize: 500 })) send(row);
+   * ```
+   */
+  iterate<T = Record<string, unknown>>(sql: string, params?: BindParameters, options?: IterateOptions): RowIterator<T> {
+    return this.prepare<T>(sql).iterate(params, options);
+  }
+
+  /**
+   * Runs one or more `;`-separated statements with no parameters and no result,
+   * on the writer (as better-sqlite3's `db.exec()`).
+   *
+   * ```ts
+   * await db.exec('CREATE TABLE t(a); CREATE INDEX t_a ON t(a)');
+   * ```
+   */
+  async exec(sql: string, options?: CallOptions): Promise<void> {
+    if (typeof sql !== 'string') throw new TypeError('Expected first argument to be a string');
+    await this.call({ op: 'exec', sql }, 'write', options);
+  }
+
+  /**
+   * Runs statements in order in one message and one transaction: all commit
+   * or none does. The fast path for bulk inserts.
+   *
+   * ```ts
+   * await db.batch([['INSERT INTO t VALUES (?)', [1]], ['INSERT INTO t VALUES (?)', [2]]]);
+   * ```
+   */
+  async batch(statements: readonly BatchStatement[], options?: CallOptions): Promise<BatchResult[]> {
+    if (!Array.isArray(statements)) throw new TypeError('Expected an array of statements');
+    const list = statements.map((entry, i) => {
+      const [sql, params] = typeof entry === 'string' ? [entry] : Array.isArray(entry) ? entry : [];
+      if (typeof sql !== 'string') throw new TypeError(`batch[${i}] must be a SQL string or a [sql, params] pair`);
+      checkParams(params);
+      return params === undefined ? { sql } : { sql, params };
+    });
+    const results = (await this.call({ op: 'batch', statements: list }, 'write', options)) as unknown[];
+    return results.map((r) => ('rows' in (r as object) ? decodeRows(r as RowsPayload, RowMode.object) : (r as RunResult)));
+  }
+
+  /**
+   * Prepares a statement handle. Preparing is lazy: the SQL is compiled by each
+   * worker the first time it runs there (and cached), so a syntax error
+   * surfaces on the first call, as a rejected promise.
+   *
+   * ```ts
+   * const byId = db.prepare<User>('SELECT * FROM users WHERE id = ?');
+   * const ann = await byId.get([1]);
+   * ```
+   */
+  prepare<T = Record<string, unknown>>(sql: string): Statement<T> {
+    if (typeof sql !== 'string') throw new TypeError('Expected first argument to be a string');
+    return new Statement<T>(this, sql);
+  }
+
+  /**
+   * Sends a request and resolves with its value. Worker errors are rebuilt
+   * here, inside the caller's async chain, so their stack ends at the
+   * caller's own line. @internal
+   */
+  async call(request: NewRequest, target: Target, options: CallOptions | undefined, pinned?: WorkerHandle): Promise<unknown> {
+    return (await this.callWithWorker(request, target, options, pinned)).value;
+  }
+
+  /** As {@link call}, also saying which worker answered (cursors stay on it). @internal */
+  async callWithWorker(
+    request: NewRequest,
+    target: Target,
+    options: CallOptions | undefined,
+    pinned?: WorkerHandle,
+  ): Promise<{ value: unknown; worker: WorkerHandle }> {
+    try {
+      return await this.submit(request, target, options, pinned);
+    } catch (err) {
+      throw localize(err);
+    }
+  }
+
+  /** @internal */
+  routeOf(sql: string): Target {
+    return this.route(sql);
+  }
+}
+
+/** Gives an error from the pool or a worker a stack that ends in the caller's code. @internal */
+export function localize(err: unknown): unknown {
+  if (err instanceof RemoteError) return deserializeError(err.wire);
+  if (err instanceof ThreadliteError) {
+    // Created in a timer or an exit handler: take this async chain's stack instead.
+    Error.captureStackTrace(err, localize);
+  }
+  return err;
+}
+
+const BIND_ERROR = 'SQLite3 can only bind numbers, strings, bigints, buffers, and null';
+
+/**
+ * Refuses, before anything is posted, the values structured clone cannot
+ * carry (functions, symbols); better-sqlite3 would refuse them too, with this
+ * message. Everything else is checked by better-sqlite3 itself in the worker.
+ * @internal
+ */
+export function checkParams(params: unknown): void {
+  if (params === undefined || params === null) return;
+  const kind = typeof params;
+  if (kind === 'function' || kind === 'symbol') throw new TypeError(BIND_ERROR);
+  if (kind !== 'object') return;
+  const values = Array.isArray(params) ? params : Object.values(params as object);
+  for (const value of values) {
+    const t = typeof value;
+    if (t === 'function' || t === 'symbol') throw new TypeError(BIND_ERROR);
+  }
+}

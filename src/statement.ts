@@ -1,0 +1,139 @@
+/**
+ * A prepared statement handle: SQL text plus better-sqlite3's row-shape
+ * toggles. It lives on the main thread; each worker prepares and caches the
+ * SQL itself, so one handle can run on any connection.
+ */
+import type { Queryable } from './queryable';
+import { checkParams } from './queryable';
+import { RowIterator } from './row-iterator';
+import { RowMode, type RowsPayload } from './protocol';
+import { decodeRows } from './rows';
+import type { BindParameters, CallOptions, ColumnDefinition, IterateOptions, RunResult } from './types';
+
+/**
+ * A statement prepared with {@link Queryable.prepare}. Its toggles mirror
+ * better-sqlite3's and, as there, change the handle and return it.
+ *
+ * ```ts
+ * const names = db.prepare<string>('SELECT name FROM users ORDER BY name').pluck();
+ * console.log(await names.all());
+ * ```
+ */
+export class Statement<T = Record<string, unknown>> {
+  /** The SQL text. */
+  readonly source: string;
+  readonly #owner: Queryable;
+  #mode: RowMode = RowMode.object;
+  #safeIntegers: boolean | undefined;
+  #bound: { params: BindParameters } | undefined;
+
+  /** @internal */
+  constructor(owner: Queryable, source: string) {
+    this.#owner = owner;
+    this.source = source;
+  }
+
+  /** Rows as arrays of values instead of objects (`raw(false)` turns it off). */
+  raw(on = true): this {
+    return this.#toggle(RowMode.raw, on);
+  }
+
+  /** Rows as their first column's value only (`pluck(false)` turns it off). */
+  pluck(on = true): this {
+    return this.#toggle(RowMode.pluck, on);
+  }
+
+  /** Rows as `{ table: { column: value } }`, expressions under `$` (`expand(false)` turns it off). */
+  expand(on = true): this {
+    return this.#toggle(RowMode.expand, on);
+  }
+
+  /** Integers as `bigint` for this statement, overriding the pool's `safeIntegers`. */
+  safeIntegers(on = true): this {
+    this.#safeIntegers = Boolean(on);
+    return this;
+  }
+
+  /**
+   * Binds parameters once for every later call, as better-sqlite3's `bind()`;
+   * passing parameters to a call afterwards is a `TypeError`.
+   */
+  bind(params: BindParameters): this {
+    if (this.#bound !== undefined) throw new TypeError('The bind() method can only be invoked once per statement object');
+    checkParams(params);
+    this.#bound = { params };
+    return this;
+  }
+
+  /**
+   * Resolves with all rows.
+   *
+   * ```ts
+   * const rows = await db.prepare('SELECT * FROM t WHERE a > ?').all([10]);
+   * ```
+   */
+  async all(params?: BindParameters, options?: CallOptions): Promise<T[]> {
+    const payload = (await this.#owner.call(this.#request('all', params), this.#owner.routeOf(this.source), options)) as RowsPayload;
+    return decodeRows(payload, this.#mode) as T[];
+  }
+
+  /** Resolves with the first row, or `undefined`. */
+  async get(params?: BindParameters, options?: CallOptions): Promise<T | undefined> {
+    const payload = (await this.#owner.call(this.#request('get', params), this.#owner.routeOf(this.source), options)) as RowsPayload;
+    return decodeRows(payload, this.#mode)[0] as T | undefined;
+  }
+
+  /** Runs the statement on the writer and resolves with `{ changes, lastInsertRowid }`. */
+  async run(params?: BindParameters, options?: CallOptions): Promise<RunResult> {
+    return (await this.#owner.call(this.#request('run', params), 'write', options)) as RunResult;
+  }
+
+  /** Yields rows a chunk at a time; see {@link RowIterator}. */
+  iterate(params?: BindParameters, options?: IterateOptions): RowIterator<T> {
+    const request = this.#request('iterate', params);
+    return new RowIterator<T>(this.#owner, request, this.#mode, options);
+  }
+
+  /** Resolves with the result columns (better-sqlite3's `columns()`); rejects for a statement that returns no data. */
+  async columns(options?: CallOptions): Promise<ColumnDefinition[]> {
+    const info = (await this.#owner.call(this.#request('describe', undefined), 'write', options)) as {
+      columns: ColumnDefinition[] | null;
+    };
+    if (info.columns === null) throw new TypeError('The columns() method is only for statements that return data');
+    return info.columns;
+  }
+
+  /** Resolves with `{ reader, readonly }`: whether it returns data and whether it leaves the database unchanged. */
+  async info(options?: CallOptions): Promise<{ reader: boolean; readonly: boolean }> {
+    const { reader, readonly } = (await this.#owner.call(this.#request('describe', undefined), 'write', options)) as {
+      reader: boolean;
+      readonly: boolean;
+    };
+    return { reader, readonly };
+  }
+
+  #toggle(mode: RowMode, on: boolean): this {
+    if (on) this.#mode = mode;
+    else if (this.#mode === mode) this.#mode = RowMode.object;
+    return this;
+  }
+
+  #request(op: 'all' | 'get' | 'run' | 'iterate' | 'describe', params: BindParameters | undefined) {
+    if (this.#bound !== undefined) {
+      if (params !== undefined) throw new TypeError('This statement already has bound parameters');
+      params = this.#bound.params;
+    } else {
+      checkParams(params);
+    }
+    const request: {
+      op: typeof op;
+      sql: string;
+      mode: RowMode;
+      params?: BindParameters;
+      safeIntegers?: boolean;
+    } = { op, sql: this.source, mode: this.#mode };
+    if (params !== undefined) request.params = params;
+    if (this.#safeIntegers !== undefined) request.safeIntegers = this.#safeIntegers;
+    return request;
+  }
+}

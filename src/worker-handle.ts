@@ -1,0 +1,198 @@
+/**
+ * The main thread's side of one worker: starts it, batches requests into
+ * messages, matches responses to requests, and reports how it died.
+ */
+import { Worker } from 'node:worker_threads';
+import { deserializeError } from './errors';
+import { CELL_COUNT, Cell, type Request, type Response, type ResponseMessage, type StartupMessage, type WorkerConfig } from './protocol';
+
+/** A request on its way to a worker, and who is waiting for its answer. @internal */
+export interface Dispatch {
+  readonly request: Request;
+  onResponse(response: Response, worker: WorkerHandle): void;
+}
+
+/** How a worker's in-flight requests stood when it exited. @internal */
+export interface ExitReport {
+  /** Requests the worker had begun, oldest first; the last one may be the one that killed it. */
+  begun: Dispatch[];
+  /** Requests the worker never began: safe to run elsewhere. */
+  notBegun: Dispatch[];
+  /** Why it exited: the uncaught error or the exit code. */
+  cause: unknown;
+  /** True when the pool asked for the exit (terminate or close). */
+  expected: boolean;
+}
+
+/** @internal */
+export type WorkerState = 'starting' | 'ready' | 'exited';
+
+/** @internal */
+export class WorkerHandle {
+  readonly role: 'writer' | 'reader';
+  /** Position in the pool: 0 for the writer, 1..N for readers. */
+  readonly slot: number;
+  state: WorkerState = 'starting';
+  /** Whether the connection ever opened (a worker that never did counts as a failed start). */
+  wasReady = false;
+  /** Resolves when the connection is open; rejects with the startup error. */
+  readonly ready: Promise<void>;
+  /** Called once, when the thread is gone. */
+  onExit: ((report: ExitReport) => void) | undefined;
+
+  /** Scheduler bookkeeping, owned by the pool: expected milliseconds of work in flight. */
+  load = 0;
+  /** Heavy statements in flight, owned by the pool. */
+  heavy = 0;
+  /** Open cursors on this worker, owned by the row iterators. */
+  cursors = 0;
+  /** Whether a transaction or snapshot holds this worker, owned by the pool. */
+  leased = false;
+  /** Whether the connection was inside a transaction after its last answered request. */
+  inTransaction = false;
+
+  readonly #worker: Worker;
+  readonly #cells: Int32Array;
+  readonly #inflight: Dispatch[] = [];
+  #head = 0;
+  #answered = 0;
+  #outbox: Request[] = [];
+  #flushQueued = false;
+  #expectedExit = false;
+  #error: unknown;
+  #refed = false;
+
+  constructor(role: 'writer' | 'reader', slot: number, config: Omit<WorkerConfig, 'role' | 'cells'>, path: string, resourceLimits?: object) {
+    this.role = role;
+    this.slot = slot;
+    const cells = new SharedArrayBuffer(CELL_COUNT * Int32Array.BYTES_PER_ELEMENT);
+    this.#cells = new Int32Array(cells);
+    const workerData: WorkerConfig = { ...config, role, cells };
+    this.#worker = new Worker(path, { workerData, resourceLimits, stdout: false, stderr: false });
+    this.#worker.unref();
+    this.ready = new Promise<void>((resolve, reject) => {
+      const onStartup = (message: StartupMessage) => {
+        if (message.type === 'ready') {
+          this.state = 'ready';
+          this.wasReady = true;
+          this.#worker.on('message', (m: ResponseMessage) => this.#onResponses(m.responses));
+          resolve();
+        } else {
+          this.#expectedExit = true;
+          reject(deserializeError(message.error));
+          void this.#worker.terminate();
+        }
+      };
+      this.#worker.once('message', onStartup);
+      this.#worker.once('exit', (code) => {
+        if (this.state === 'starting') {
+          reject(this.#error ?? new Error(`Worker exited with code ${code} before it was ready`));
+        }
+      });
+    });
+    // The pool reads the rejection through `ready`; this only keeps it from being unhandled.
+    this.ready.catch(() => {});
+    this.#worker.on('error', (err) => {
+      this.#error = err;
+    });
+    this.#worker.once('exit', (code) => this.#onExit(code));
+  }
+
+  /** Requests sent and not yet answered. */
+  get inflight(): number {
+    return this.#inflight.length - this.#head;
+  }
+
+  /** Queues a request; requests queued in the same tick travel in one message. */
+  send(dispatch: Dispatch): void {
+    this.#inflight.push(dispatch);
+    this.#outbox.push(dispatch.request);
+    if (!this.#refed) {
+      // Work in flight keeps the process alive; an idle pool does not.
+      this.#worker.ref();
+      this.#refed = true;
+    }
+    if (!this.#flushQueued) {
+      this.#flushQueued = true;
+      queueMicrotask(this.#flush);
+    }
+  }
+
+  readonly #flush = (): void => {
+    this.#flushQueued = false;
+    if (this.#outbox.length === 0 || this.state === 'exited') return;
+    const batch = this.#outbox;
+    this.#outbox = [];
+    this.#worker.postMessage(batch);
+  };
+
+  /** Asks user functions that call `threadlite_interrupted()` to stop. */
+  interrupt(): void {
+    Atomics.store(this.#cells, Cell.interrupt, 1);
+  }
+
+  /** Stops the thread now; in-flight requests are reported through `onExit`. */
+  terminate(): Promise<number> {
+    this.#expectedExit = true;
+    return this.#worker.terminate();
+  }
+
+  /**
+   * Closes the connection cleanly (the worker runs `PRAGMA optimize` and
+   * `close()`), then resolves once the thread has exited. The thread keeps
+   * the process alive until then, so a pending close is never cut short.
+   */
+  close(closeRequestId: number): Promise<void> {
+    if (this.state === 'exited') return Promise.resolve();
+    this.#expectedExit = true;
+    const exited = new Promise<void>((resolve) => this.#worker.once('exit', () => resolve()));
+    if (this.state !== 'ready') {
+      void this.#worker.terminate();
+      return exited;
+    }
+    this.#worker.ref();
+    this.#refed = true;
+    this.send({ request: { id: closeRequestId, op: 'close' }, onResponse: () => {} });
+    return exited;
+  }
+
+  #onResponses(responses: Response[]): void {
+    for (const response of responses) {
+      const dispatch = this.#inflight[this.#head];
+      if (dispatch === undefined || dispatch.request.id !== response.id) {
+        throw new Error(`threadlite: response ${response.id} out of order (internal error)`);
+      }
+      this.#inflight[this.#head++] = undefined as unknown as Dispatch;
+      this.#answered++;
+      this.inTransaction = response.inTransaction;
+      dispatch.onResponse(response, this);
+    }
+    if (this.#head > 1024 && this.#head * 2 > this.#inflight.length) {
+      this.#inflight.splice(0, this.#head);
+      this.#head = 0;
+    }
+    if (this.inflight === 0 && this.#refed && !this.#expectedExit) {
+      this.#worker.unref();
+      this.#refed = false;
+    }
+  }
+
+  #onExit(code: number): void {
+    const wasReady = this.state === 'ready';
+    this.state = 'exited';
+    const pending = this.#inflight.slice(this.#head);
+    this.#inflight.length = 0;
+    this.#head = 0;
+    this.#outbox = [];
+    if (!wasReady && pending.length === 0 && this.onExit === undefined) return;
+    // Requests in one message start in order, so the count the worker started
+    // splits the in-flight list exactly.
+    const started = Math.max(0, Atomics.load(this.#cells, Cell.started) - this.#answered);
+    this.onExit?.({
+      begun: pending.slice(0, started),
+      notBegun: pending.slice(started),
+      cause: this.#error ?? new Error(`Worker exited with code ${code}`),
+      expected: this.#expectedExit,
+    });
+  }
+}

@@ -1,0 +1,360 @@
+/**
+ * One better-sqlite3 connection inside a worker, and the requests it executes.
+ * Runs only inside a worker thread.
+ */
+import { createRequire } from 'node:module';
+import { performance } from 'node:perf_hooks';
+import { serializeError } from '../errors';
+import {
+  type BatchRequest,
+  Cell,
+  type Request,
+  type Response,
+  RowMode,
+  type RowsPayload,
+  type StatementRequest,
+  type WorkerConfig,
+} from '../protocol';
+import type { BindParameters } from '../types';
+import type { SqliteDatabase } from './sqlite-api';
+import { type CachedStatement, StatementCache } from './statement-cache';
+
+/** A statement whose rows are handed out a chunk at a time. */
+interface Cursor {
+  /** Live SQLite iterator, or undefined once drained into `buffered`. */
+  iterator: Iterator<unknown> | undefined;
+  /** Rows read ahead when the connection was needed for something else. */
+  buffered: unknown[];
+  mode: RowMode;
+  /** Set when object rows must be rebuilt on the main thread (see RowsPayload.columns). */
+  columns: string[] | undefined;
+}
+
+// Statements observed to take longer than this are "heavy": responses already
+// computed are posted before one starts, so light results never wait behind it.
+const HEAVY_MS = 1;
+
+/** @internal */
+export class Connection {
+  readonly #db: SqliteDatabase;
+  readonly #config: WorkerConfig;
+  readonly #cache: StatementCache;
+  readonly #cursors = new Map<number, Cursor>();
+  /** The one cursor whose SQLite iterator is open (better-sqlite3 allows one at a time). */
+  #liveCursor: number | undefined;
+
+  private constructor(db: SqliteDatabase, config: WorkerConfig) {
+    this.#db = db;
+    this.#config = config;
+    this.#cache = new StatementCache(db, config.statementCacheSize);
+  }
+
+  /** Opens the connection, applies pragmas and runs the `setup` module. Throws on failure. */
+  static async open(config: WorkerConfig, cells: Int32Array): Promise<Connection> {
+    // better-sqlite3 is CommonJS; createRequire keeps this file loadable from the ESM and CJS builds alike.
+    const require = createRequire(__filename);
+    const Database = require('better-sqlite3') as new (file: string, options: object) => SqliteDatabase;
+    const readonly = config.readonly || config.role === 'reader';
+    const db = new Database(config.file, {
+      readonly,
+      fileMustExist: config.fileMustExist || config.role === 'reader',
+      timeout: config.busyTimeout,
+    });
+    try {
+      if (config.role === 'writer' && config.wal && !config.readonly) {
+        db.pragma('journal_mode = WAL');
+        db.pragma('synchronous = NORMAL');
+      }
+      for (const [name, value] of config.pragmas) db.pragma(`${name} = ${value}`);
+      if (config.safeIntegers) db.defaultSafeIntegers(true);
+      // Lets a query that calls it stop when the pool cancels it (see docs/architecture.md).
+      db.function('threadlite_interrupted', { varargs: false, deterministic: false }, () =>
+        Atomics.load(cells, Cell.interrupt),
+      );
+      if (config.setup !== undefined) {
+        const mod = (await import(config.setup)) as { default?: unknown; setup?: unknown };
+        const fn = typeof mod.default === 'function' ? mod.default : mod.setup;
+        if (typeof fn !== 'function') {
+          throw new TypeError(`The setup module ${config.setup} must export a function (default or named "setup")`);
+        }
+        await fn(db, { role: config.role });
+      }
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    return new Connection(db, config);
+  }
+
+  /** Whether `request` should be answered before it starts, because it may take long. */
+  isHeavy(request: Request): boolean {
+    if (request.op !== 'all' && request.op !== 'iterate' && request.op !== 'get' && request.op !== 'run') {
+      return request.op === 'exec' || request.op === 'batch';
+    }
+    return (this.#lastCost.get(request.sql) ?? HEAVY_MS) >= HEAVY_MS;
+  }
+
+  readonly #lastCost = new Map<string, number>();
+
+  /** Executes one request; never throws. */
+  execute(request: Request): Response {
+    const start = performance.now();
+    let readerSafe: boolean | undefined;
+    try {
+      let value: unknown;
+      switch (request.op) {
+        case 'next':
+          value = this.#next(request.cursor, request.count);
+          break;
+        case 'close-cursor':
+          this.#closeCursor(request.cursor);
+          value = null;
+          break;
+        default: {
+          this.#freeConnection();
+          switch (request.op) {
+            case 'exec':
+              this.#db.exec(request.sql);
+              value = null;
+              break;
+            case 'batch':
+              value = this.#batch(request);
+              break;
+            case 'close':
+              this.#close();
+              value = null;
+              break;
+            default: {
+              const entry = this.#cache.get(request.sql, this.#config.safeIntegers);
+              readerSafe = entry.readerSafe;
+              value = this.#statement(entry, request);
+            }
+          }
+        }
+      }
+      const cost = performance.now() - start;
+      if ('sql' in request) this.#lastCost.set(request.sql, cost);
+      return { id: request.id, ok: true, value, readerSafe, cost, inTransaction: this.#db.inTransaction };
+    } catch (err) {
+      const cost = performance.now() - start;
+      return {
+        id: request.id,
+        ok: false,
+        error: serializeError(err),
+        readerSafe,
+        cost,
+        inTransaction: this.#safeInTransaction(),
+      };
+    }
+  }
+
+  #safeInTransaction(): boolean {
+    try {
+      return this.#db.inTransaction;
+    } catch {
+      return false;
+    }
+  }
+
+  #statement(entry: CachedStatement, request: StatementRequest): unknown {
+    const { stmt } = entry;
+    if (request.op === 'describe') {
+      return { reader: stmt.reader, readonly: stmt.readonly, columns: stmt.reader ? stmt.columns() : null };
+    }
+    const safe = request.safeIntegers ?? this.#config.safeIntegers;
+    if (entry.safeIntegers !== safe) {
+      stmt.safeIntegers(safe);
+      entry.safeIntegers = safe;
+    }
+    // A column named __proto__ would be lost by structured clone: send arrays
+    // and let the main thread assign keys the way better-sqlite3 does.
+    const columns = request.mode === RowMode.object && stmt.reader ? protoSafeColumns(entry) : undefined;
+    const mode = columns === undefined ? request.mode : RowMode.raw;
+    if (entry.mode !== mode) {
+      applyMode(entry, mode);
+    }
+    const params = request.params;
+    switch (request.op) {
+      case 'run':
+        return params === undefined ? stmt.run() : stmt.run(params);
+      case 'get': {
+        const row = params === undefined ? stmt.get() : stmt.get(params);
+        return this.#rowsPayload(row === undefined ? [] : [row], mode, columns);
+      }
+      case 'all': {
+        const rows = params === undefined ? stmt.all() : stmt.all(params);
+        return this.#rowsPayload(rows, mode, columns);
+      }
+      case 'iterate': {
+        const iterator = params === undefined ? stmt.iterate() : stmt.iterate(params);
+        this.#cursors.set(request.id, { iterator, buffered: [], mode, columns });
+        this.#liveCursor = request.id;
+        return this.#next(request.id, request.count ?? 0);
+      }
+    }
+  }
+
+  #rowsPayload(rows: unknown[], mode: RowMode, columns: string[] | undefined): RowsPayload {
+    const payload: RowsPayload = { rows };
+    if (columns !== undefined) payload.columns = columns;
+    const blobRows = findBlobRows(rows, mode);
+    if (blobRows !== undefined) payload.blobRows = blobRows;
+    return payload;
+  }
+
+  #next(id: number, count: number): RowsPayload {
+    const cursor = this.#cursors.get(id);
+    if (cursor === undefined) throw new Error(`Cursor ${id} is not open`);
+    if (cursor.iterator !== undefined && this.#liveCursor !== id) {
+      // Only one SQLite iterator may be open per connection.
+      this.#freeConnection();
+    }
+    const rows: unknown[] = [];
+    let done = false;
+    while (rows.length < count && cursor.buffered.length > 0) rows.push(cursor.buffered.shift());
+    if (cursor.iterator === undefined) {
+      done = cursor.buffered.length === 0;
+    } else {
+      try {
+        while (rows.length < count) {
+          const step = cursor.iterator.next();
+          if (step.done) {
+            done = true;
+            break;
+          }
+          rows.push(step.value);
+        }
+      } catch (err) {
+        // The statement failed midway: deliver the rows read before the
+        // failure, then the error, as better-sqlite3's iterator would.
+        this.#cursors.delete(id);
+        if (this.#liveCursor === id) this.#liveCursor = undefined;
+        if (rows.length === 0) throw err;
+        const payload = this.#rowsPayload(rows, cursor.mode, cursor.columns);
+        payload.done = true;
+        payload.error = serializeError(err);
+        return payload;
+      }
+    }
+    if (done) {
+      this.#cursors.delete(id);
+      if (this.#liveCursor === id) this.#liveCursor = undefined;
+    }
+    const payload = this.#rowsPayload(rows, cursor.mode, cursor.columns);
+    if (done) payload.done = true;
+    return payload;
+  }
+
+  #closeCursor(id: number): void {
+    const cursor = this.#cursors.get(id);
+    if (cursor === undefined) return;
+    this.#cursors.delete(id);
+    cursor.iterator?.return?.();
+    if (this.#liveCursor === id) this.#liveCursor = undefined;
+  }
+
+  /**
+   * Another statement needs the connection while a cursor is open on it: read
+   * the cursor's remaining rows into memory and close its SQLite iterator, so
+   * the consumer keeps its rows and the connection is free. This is what keeps
+   * `await db.run(…)` inside a `for await` loop from deadlocking.
+   */
+  #freeConnection(): void {
+    if (this.#liveCursor === undefined) return;
+    const cursor = this.#cursors.get(this.#liveCursor);
+    this.#liveCursor = undefined;
+    if (cursor?.iterator === undefined) return;
+    const iterator = cursor.iterator;
+    cursor.iterator = undefined;
+    for (let step = iterator.next(); !step.done; step = iterator.next()) cursor.buffered.push(step.value);
+  }
+
+  #batch(request: BatchRequest): unknown[] {
+    const nested = this.#db.inTransaction;
+    // Inside an interactive transaction, a savepoint keeps the batch atomic
+    // without ending the outer transaction.
+    this.#db.exec(nested ? 'SAVEPOINT threadlite_batch' : 'BEGIN IMMEDIATE');
+    try {
+      const results = request.statements.map(({ sql, params }) => this.#batchStatement(sql, params));
+      this.#db.exec(nested ? 'RELEASE threadlite_batch' : 'COMMIT');
+      return results;
+    } catch (err) {
+      if (this.#db.inTransaction) {
+        this.#db.exec(nested ? 'ROLLBACK TO threadlite_batch; RELEASE threadlite_batch' : 'ROLLBACK');
+      }
+      throw err;
+    }
+  }
+
+  #batchStatement(sql: string, params: BindParameters | undefined): unknown {
+    const entry = this.#cache.get(sql, this.#config.safeIntegers);
+    const { stmt } = entry;
+    if (entry.safeIntegers !== this.#config.safeIntegers) {
+      stmt.safeIntegers(this.#config.safeIntegers);
+      entry.safeIntegers = this.#config.safeIntegers;
+    }
+    if (!stmt.reader) return params === undefined ? stmt.run() : stmt.run(params);
+    const columns = protoSafeColumns(entry);
+    const mode = columns === undefined ? RowMode.object : RowMode.raw;
+    if (entry.mode !== mode) applyMode(entry, mode);
+    return this.#rowsPayload(params === undefined ? stmt.all() : stmt.all(params), mode, columns);
+  }
+
+  #close(): void {
+    for (const id of [...this.#cursors.keys()]) this.#closeCursor(id);
+    this.#cache.clear();
+    if (this.#config.role === 'writer' && !this.#config.readonly) {
+      try {
+        this.#db.pragma('optimize');
+      } catch {
+        // Optimizing is a courtesy; a busy or read-only file must not block closing.
+      }
+    }
+    this.#db.close();
+  }
+}
+
+function applyMode(entry: CachedStatement, mode: RowMode): void {
+  const { stmt } = entry;
+  // better-sqlite3 keeps one mode: turning one toggle on replaces the others,
+  // and turning one off only acts if it is the current one.
+  if (mode === RowMode.raw) stmt.raw(true);
+  else if (mode === RowMode.pluck) stmt.pluck(true);
+  else if (mode === RowMode.expand) stmt.expand(true);
+  else if (entry.mode === RowMode.raw) stmt.raw(false);
+  else if (entry.mode === RowMode.pluck) stmt.pluck(false);
+  else if (entry.mode === RowMode.expand) stmt.expand(false);
+  entry.mode = mode;
+}
+
+/** The column names if object rows must be rebuilt on the main thread, else undefined. */
+function protoSafeColumns(entry: CachedStatement): string[] | undefined {
+  if (entry.rebuildColumns === undefined) {
+    const names = entry.stmt.columns().map((c) => c.name);
+    entry.rebuildColumns = names.includes('__proto__') ? names : null;
+  }
+  return entry.rebuildColumns ?? undefined;
+}
+
+/** Indexes of rows that hold a BLOB (structured clone turns Buffers into plain Uint8Arrays). */
+function findBlobRows(rows: unknown[], mode: RowMode): number[] | undefined {
+  let found: number[] | undefined;
+  for (let i = 0; i < rows.length; i++) {
+    if (hasBlob(rows[i], mode)) (found ??= []).push(i);
+  }
+  return found;
+}
+
+function hasBlob(row: unknown, mode: RowMode): boolean {
+  if (mode === RowMode.pluck) return row instanceof Uint8Array;
+  if (mode === RowMode.raw) {
+    for (const v of row as unknown[]) if (v instanceof Uint8Array) return true;
+    return false;
+  }
+  for (const key in row as object) {
+    const v = (row as Record<string, unknown>)[key];
+    if (v instanceof Uint8Array) return true;
+    if (mode === RowMode.expand && v !== null && typeof v === 'object' && hasBlob(v, RowMode.object)) return true;
+  }
+  return false;
+}

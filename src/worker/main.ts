@@ -1,0 +1,56 @@
+/**
+ * Worker entry: opens one connection, then executes request arrays from the
+ * main thread and answers each with one response array, in order.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { serializeError } from '../errors';
+import { Cell, type Request, type Response, type StartupMessage, type WorkerConfig } from '../protocol';
+import { Connection } from './connection';
+
+const port = parentPort;
+if (port === null) throw new Error('threadlite/worker must be started as a worker thread');
+const config = workerData as WorkerConfig;
+const cells = new Int32Array(config.cells);
+
+function post(responses: Response[]): void {
+  port?.postMessage({ type: 'responses', responses });
+}
+
+async function start(): Promise<void> {
+  let connection: Connection;
+  try {
+    connection = await Connection.open(config, cells);
+  } catch (err) {
+    port?.postMessage({ type: 'startup-error', error: serializeError(err) } satisfies StartupMessage);
+    return;
+  }
+  port?.on('message', (requests: Request[]) => {
+    let pending: Response[] = [];
+    for (const request of requests) {
+      // Answer what is done before a request that may take long, so that
+      // light results never wait behind a heavy one sharing this message.
+      if (pending.length > 0 && connection.isHeavy(request)) {
+        post(pending);
+        pending = [];
+      }
+      Atomics.add(cells, Cell.started, 1);
+      const response = connection.execute(request);
+      pending.push(response);
+      // The writer acknowledges every change at once: a change that committed
+      // must be reported even if this worker is terminated a moment later.
+      if (config.role === 'writer' && request.op !== 'next' && !response.readerSafe) {
+        post(pending);
+        pending = [];
+      }
+      if (request.op === 'close') {
+        post(pending);
+        port?.close();
+        return;
+      }
+    }
+    if (pending.length > 0) post(pending);
+  });
+  port?.postMessage({ type: 'ready' } satisfies StartupMessage);
+}
+
+void start();

@@ -1,0 +1,76 @@
+/**
+ * A bounded cache of prepared statements, keyed by SQL text, least recently
+ * used out first. Preparing costs a parse and a plan; a server repeats a small
+ * set of statements, so nearly every call should hit.
+ */
+import type { SqliteDatabase, SqliteStatement } from './sqlite-api';
+
+/** A prepared statement and what the worker learned about it once. @internal */
+export interface CachedStatement {
+  readonly stmt: SqliteStatement;
+  /** May this statement run on a read-only reader connection? See `isReaderSafe`. */
+  readonly readerSafe: boolean;
+  /** The row-shape toggles last applied, so unchanged calls skip three native calls. */
+  mode: number;
+  safeIntegers: boolean;
+  /** Column names when object rows must be rebuilt on the main thread (a `__proto__` column); null if not; unset until asked. */
+  rebuildColumns?: string[] | null;
+}
+
+/** @internal */
+export class StatementCache {
+  readonly #db: SqliteDatabase;
+  readonly #capacity: number;
+  readonly #entries = new Map<string, CachedStatement>();
+
+  constructor(db: SqliteDatabase, capacity: number) {
+    this.#db = db;
+    this.#capacity = capacity;
+  }
+
+  /** Returns the cached statement for `sql`, preparing it on a miss (throws what `prepare` throws). */
+  get(sql: string, defaultSafeIntegers: boolean): CachedStatement {
+    const hit = this.#entries.get(sql);
+    if (hit !== undefined) {
+      // Re-insert to mark as most recently used (Map keeps insertion order).
+      this.#entries.delete(sql);
+      this.#entries.set(sql, hit);
+      return hit;
+    }
+    const stmt = this.#db.prepare(sql);
+    const entry: CachedStatement = {
+      stmt,
+      readerSafe: isReaderSafe(stmt, sql),
+      mode: 0,
+      safeIntegers: defaultSafeIntegers,
+    };
+    if (this.#capacity > 0) {
+      if (this.#entries.size >= this.#capacity) {
+        const oldest = this.#entries.keys().next().value as string;
+        this.#entries.delete(oldest);
+      }
+      this.#entries.set(sql, entry);
+    }
+    return entry;
+  }
+
+  /** Drops every statement (after the schema changed under them, or on close). */
+  clear(): void {
+    this.#entries.clear();
+  }
+}
+
+// SQL that reads state private to one connection: its last rowid and change
+// counts, its TEMP schema. Such a read must run on the writer, whose state it is.
+const CONNECTION_LOCAL = /\b(?:last_insert_rowid|changes|total_changes|sqlite_temp_master|sqlite_temp_schema)\b|\btemp\s*\./i;
+const LEADING_PRAGMA = /^(?:\s|--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*pragma\b/i;
+
+/**
+ * Routing is exact: only what better-sqlite3 itself calls a read-only statement
+ * that returns rows goes to a reader (so `BEGIN`, which SQLite calls read-only,
+ * does not), minus PRAGMAs and reads of connection-local state.
+ * @internal
+ */
+export function isReaderSafe(stmt: SqliteStatement, sql: string): boolean {
+  return stmt.reader && stmt.readonly && !LEADING_PRAGMA.test(sql) && !CONNECTION_LOCAL.test(sql);
+}
