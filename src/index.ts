@@ -27,6 +27,7 @@ export type {
   ColumnDefinition,
   IterateOptions,
   RunResult,
+  SqlQuery,
   SqlValue,
   TransactionMode,
 } from './types';

@@ -8,7 +8,7 @@ import { type NewRequest, RowMode, type RowsPayload } from './protocol';
 import { RowIterator } from './row-iterator';
 import { decodeRows } from './rows';
 import { Statement } from './statement';
-import type { BindParameters, CallOptions, IterateOptions, RunResult } from './types';
+import type { BindParameters, CallOptions, IterateOptions, RunResult, SqlQuery } from './types';
 import type { WorkerHandle } from './worker-handle';
 
 /** One entry of {@link Queryable.batch}: SQL text alone, or SQL text and its parameters. */
@@ -39,8 +39,11 @@ export abstract class Queryable {
    * const adults = await db.all<User>('SELECT * FROM users WHERE age >= ?', [18]);
    * ```
    */
-  all<T = Record<string, unknown>>(sql: string, params?: BindParameters, options?: CallOptions): Promise<T[]> {
-    return this.prepare<T>(sql).all(params, options);
+  all<T = Record<string, unknown>>(sql: string, params?: BindParameters, options?: CallOptions): Promise<T[]>;
+  all<T = Record<string, unknown>>(query: SqlQuery, options?: CallOptions): Promise<T[]>;
+  all<T>(sql: string | SqlQuery, params?: unknown, options?: CallOptions): Promise<T[]> {
+    const q = normalize(sql, params, options);
+    return this.prepare<T>(q.sql).all(q.params, q.options);
   }
 
   /**
@@ -50,8 +53,11 @@ export abstract class Queryable {
    * const user = await db.get<User>('SELECT * FROM users WHERE id = :id', { id: 1 });
    * ```
    */
-  get<T = Record<string, unknown>>(sql: string, params?: BindParameters, options?: CallOptions): Promise<T | undefined> {
-    return this.prepare<T>(sql).get(params, options);
+  get<T = Record<string, unknown>>(sql: string, params?: BindParameters, options?: CallOptions): Promise<T | undefined>;
+  get<T = Record<string, unknown>>(query: SqlQuery, options?: CallOptions): Promise<T | undefined>;
+  get<T>(sql: string | SqlQuery, params?: unknown, options?: CallOptions): Promise<T | undefined> {
+    const q = normalize(sql, params, options);
+    return this.prepare<T>(q.sql).get(q.params, q.options);
   }
 
   /**
@@ -61,8 +67,11 @@ export abstract class Queryable {
    * const { lastInsertRowid } = await db.run('INSERT INTO users(name) VALUES (?)', ['ann']);
    * ```
    */
-  run(sql: string, params?: BindParameters, options?: CallOptions): Promise<RunResult> {
-    return this.prepare(sql).run(params, options);
+  run(sql: string, params?: BindParameters, options?: CallOptions): Promise<RunResult>;
+  run(query: SqlQuery, options?: CallOptions): Promise<RunResult>;
+  run(sql: string | SqlQuery, params?: unknown, options?: CallOptions): Promise<RunResult> {
+    const q = normalize(sql, params, options);
+    return this.prepare(q.sql).run(q.params, q.options);
   }
 
   /**
@@ -73,8 +82,11 @@ export abstract class Queryable {
    * for await (const row of db.iterate('SELECT * FROM events', [], { batchSize: 500 })) send(row);
    * ```
    */
-  iterate<T = Record<string, unknown>>(sql: string, params?: BindParameters, options?: IterateOptions): RowIterator<T> {
-    return this.prepare<T>(sql).iterate(params, options);
+  iterate<T = Record<string, unknown>>(sql: string, params?: BindParameters, options?: IterateOptions): RowIterator<T>;
+  iterate<T = Record<string, unknown>>(query: SqlQuery, options?: IterateOptions): RowIterator<T>;
+  iterate<T>(sql: string | SqlQuery, params?: unknown, options?: IterateOptions): RowIterator<T> {
+    const q = normalize(sql, params, options);
+    return this.prepare<T>(q.sql).iterate(q.params, q.options as IterateOptions | undefined);
   }
 
   /**
@@ -162,6 +174,19 @@ export function localize(err: unknown): unknown {
     Error.captureStackTrace(err, localize);
   }
   return err;
+}
+
+/** Splits the `(query, options)` form into the `(sql, params, options)` form. */
+function normalize(
+  sql: string | SqlQuery,
+  params: unknown,
+  options: CallOptions | undefined,
+): { sql: string; params: BindParameters | undefined; options: CallOptions | undefined } {
+  if (sql !== null && typeof sql === 'object' && typeof (sql as SqlQuery).sql === 'string') {
+    const query = sql as SqlQuery;
+    return { sql: query.sql, params: query.params as BindParameters, options: params as CallOptions | undefined };
+  }
+  return { sql: sql as string, params: params as BindParameters | undefined, options };
 }
 
 const BIND_ERROR = 'SQLite3 can only bind numbers, strings, bigints, buffers, and null';

@@ -59,3 +59,15 @@ export interface IterateOptions extends CallOptions {
   /** Rows per chunk sent from the worker (default 256). Larger chunks cost fewer hops, smaller ones less memory. */
   batchSize?: number;
 }
+
+/**
+ * SQL text with its parameters in one value, as the `sql` tagged template
+ * builds it. Every method that takes `(sql, params)` also takes one of these
+ * in place of both.
+ */
+export interface SqlQuery {
+  /** The SQL text, with `?` placeholders. */
+  readonly sql: string;
+  /** The values bound to the placeholders, in order. */
+  readonly params: readonly unknown[];
+}
