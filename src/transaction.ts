@@ -117,7 +117,9 @@ export class Transaction extends Queryable {
     try {
       await this.#begin(mode);
       const done = new Promise<never>((_, reject) => {
-        this.#lease.onBroken = reject;
+        // Let the callback's own failure (the WorkerCrashedError of the call that
+        // was running) arrive first; this only ends a callback that waits elsewhere.
+        this.#lease.onBroken = (err) => setImmediate(() => reject(err));
         if (timeout > 0) {
           timer = setTimeout(() => {
             const err = new TransactionClosedError(`The transaction was rolled back: it stayed open longer than ${timeout} ms`);
@@ -232,7 +234,7 @@ export class ReadSnapshot extends Queryable {
     try {
       await this.#raw(`${onWriter ? 'PRAGMA query_only = ON; ' : ''}BEGIN DEFERRED; SELECT count(*) FROM sqlite_schema`);
       const done = new Promise<never>((_, reject) => {
-        this.#lease.onBroken = reject;
+        this.#lease.onBroken = (err) => setImmediate(() => reject(err));
         if (timeout > 0) {
           timer = setTimeout(() => {
             this.#closedBy = new TransactionClosedError(`The read snapshot was closed: it stayed open longer than ${timeout} ms`);
