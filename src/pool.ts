@@ -159,7 +159,9 @@ export class Pool {
    * transaction), everything goes to the writer, in order.
    */
   route(sql: string): Target {
-    if (this.#readers.length === 0 || this.#writer.inTransaction) return 'write';
+    const writer = this.#writer;
+    // A transaction the user opened with exec('BEGIN') (not a lease) holds state readers cannot see.
+    if (this.#readers.length === 0 || (writer.inTransaction && !writer.leased)) return 'write';
     return this.#routes.get(sql) === true ? 'read' : 'write';
   }
 
