@@ -31,3 +31,4 @@ export type {
   SqlValue,
   TransactionMode,
 } from './types';
+export { sql, SqlFragment, type SqlTag } from './sql';
