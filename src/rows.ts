@@ -12,12 +12,14 @@ import { RowMode, type RowsPayload } from './protocol';
  * @internal
  */
 export function decodeRows(payload: RowsPayload, mode: RowMode): unknown[] {
-  const { rows, blobRows, columns } = payload;
+  const { rows, blobRows, columns, tables } = payload as ExpandedRowsPayload;
   if (blobRows !== undefined) {
     const shape = columns === undefined ? mode : RowMode.raw;
     for (const i of blobRows) rows[i] = restoreBlobs(rows[i], shape);
   }
-  if (columns !== undefined) {
+  if (columns !== undefined && tables !== undefined) {
+    for (let i = 0; i < rows.length; i++) rows[i] = expandRow(rows[i] as unknown[], columns, tables);
+  } else if (columns !== undefined) {
     for (let i = 0; i < rows.length; i++) {
       const values = rows[i] as unknown[];
       const row: Record<string, unknown> = {};
@@ -28,6 +30,31 @@ export function decodeRows(payload: RowsPayload, mode: RowMode): unknown[] {
     }
   }
   return rows;
+}
+
+/**
+ * Rows of an `expand()` statement sent as arrays, with `tables[c]` the group
+ * of column `c` (`$` for expressions). Set by the worker only when a column or
+ * table is named `__proto__`. @internal
+ */
+export interface ExpandedRowsPayload extends RowsPayload {
+  tables?: string[];
+}
+
+/** Builds one expanded row as better-sqlite3 does: plain assignment, a new sub-object when the row has no own key for the table. */
+function expandRow(values: unknown[], columns: string[], tables: string[]): Record<string, unknown> {
+  const row: Record<string, Record<string, unknown>> = {};
+  for (let c = 0; c < columns.length; c++) {
+    const table = tables[c] as string;
+    if (Object.prototype.hasOwnProperty.call(row, table)) {
+      (row[table] as Record<string, unknown>)[columns[c] as string] = values[c];
+    } else {
+      const nested: Record<string, unknown> = {};
+      row[table] = nested;
+      nested[columns[c] as string] = values[c];
+    }
+  }
+  return row;
 }
 
 function toBuffer(value: unknown): unknown {

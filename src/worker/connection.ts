@@ -15,6 +15,7 @@ import {
   type StatementRequest,
   type WorkerConfig,
 } from '../protocol';
+import type { ExpandedRowsPayload } from '../rows';
 import type { BindParameters } from '../types';
 import type { SqliteDatabase } from './sqlite-api';
 import { type CachedStatement, StatementCache } from './statement-cache';
@@ -23,11 +24,19 @@ import { type CachedStatement, StatementCache } from './statement-cache';
 interface Cursor {
   /** Live SQLite iterator, or undefined once drained into `buffered`. */
   iterator: Iterator<unknown> | undefined;
-  /** Rows read ahead when the connection was needed for something else. */
+  /** Rows read ahead (a whole `all()` result, or the rest of a cursor when the connection was needed). */
   buffered: unknown[];
+  /** Next row of `buffered` to hand out. */
+  offset: number;
   mode: RowMode;
-  /** Set when object rows must be rebuilt on the main thread (see RowsPayload.columns). */
-  columns: string[] | undefined;
+  /** Set when rows must be rebuilt on the main thread (see RowsPayload.columns). */
+  rebuild: Rebuild | undefined;
+}
+
+/** Column names (and, for `expand()`, tables) of rows sent as arrays to be rebuilt on the main thread. */
+interface Rebuild {
+  columns: string[];
+  tables?: string[];
 }
 
 // Statements observed to take longer than this are "heavy": responses already
@@ -168,8 +177,8 @@ export class Connection {
     }
     // A column named __proto__ would be lost by structured clone: send arrays
     // and let the main thread assign keys the way better-sqlite3 does.
-    const columns = request.mode === RowMode.object && stmt.reader ? protoSafeColumns(entry) : undefined;
-    const mode = columns === undefined ? request.mode : RowMode.raw;
+    const rebuild = stmt.reader ? protoRebuild(entry, request.mode) : undefined;
+    const mode = rebuild === undefined ? request.mode : RowMode.raw;
     if (entry.mode !== mode) {
       applyMode(entry, mode);
     }
@@ -179,26 +188,43 @@ export class Connection {
         return params === undefined ? stmt.run() : stmt.run(params);
       case 'get': {
         const row = params === undefined ? stmt.get() : stmt.get(params);
-        return this.#rowsPayload(row === undefined ? [] : [row], mode, columns);
+        return this.#rowsPayload(row === undefined ? [] : [row], mode, rebuild);
       }
       case 'all': {
         const rows = params === undefined ? stmt.all() : stmt.all(params);
-        return this.#rowsPayload(rows, mode, columns);
+        return this.#firstChunk(request.id, rows, mode, rebuild);
       }
       case 'iterate': {
         const iterator = params === undefined ? stmt.iterate() : stmt.iterate(params);
-        this.#cursors.set(request.id, { iterator, buffered: [], mode, columns });
+        this.#cursors.set(request.id, { iterator, buffered: [], offset: 0, mode, rebuild });
         this.#liveCursor = request.id;
         return this.#next(request.id, request.count ?? 0);
       }
     }
   }
 
-  #rowsPayload(rows: unknown[], mode: RowMode, columns: string[] | undefined): RowsPayload {
-    const payload: RowsPayload = { rows };
-    if (columns !== undefined) payload.columns = columns;
+  #rowsPayload(rows: unknown[], mode: RowMode, rebuild: Rebuild | undefined): RowsPayload {
+    const payload: ExpandedRowsPayload = { rows };
+    if (rebuild !== undefined) {
+      payload.columns = rebuild.columns;
+      if (rebuild.tables !== undefined) payload.tables = rebuild.tables;
+    }
     const blobRows = findBlobRows(rows, mode);
     if (blobRows !== undefined) payload.blobRows = blobRows;
+    return payload;
+  }
+
+  /**
+   * A large `all()` result leaves in chunks of about CHUNK_BYTES: the main
+   * thread deserializes each message in one task, so one 100k-row message
+   * would stall it for ~100 ms. The rest waits here as a drained cursor.
+   */
+  #firstChunk(id: number, rows: unknown[], mode: RowMode, rebuild: Rebuild | undefined): RowsPayload {
+    const limit = chunkRows(rows, mode);
+    if (rows.length <= limit) return this.#rowsPayload(rows, mode, rebuild);
+    this.#cursors.set(id, { iterator: undefined, buffered: rows, offset: limit, mode, rebuild });
+    const payload = this.#rowsPayload(rows.slice(0, limit), mode, rebuild);
+    payload.done = false;
     return payload;
   }
 
@@ -211,9 +237,10 @@ export class Connection {
     }
     const rows: unknown[] = [];
     let done = false;
-    while (rows.length < count && cursor.buffered.length > 0) rows.push(cursor.buffered.shift());
+    const { buffered } = cursor;
+    while (rows.length < count && cursor.offset < buffered.length) rows.push(buffered[cursor.offset++]);
     if (cursor.iterator === undefined) {
-      done = cursor.buffered.length === 0;
+      done = cursor.offset >= buffered.length;
     } else {
       try {
         while (rows.length < count) {
@@ -230,7 +257,7 @@ export class Connection {
         this.#cursors.delete(id);
         if (this.#liveCursor === id) this.#liveCursor = undefined;
         if (rows.length === 0) throw err;
-        const payload = this.#rowsPayload(rows, cursor.mode, cursor.columns);
+        const payload = this.#rowsPayload(rows, cursor.mode, cursor.rebuild);
         payload.done = true;
         payload.error = serializeError(err);
         return payload;
@@ -240,7 +267,7 @@ export class Connection {
       this.#cursors.delete(id);
       if (this.#liveCursor === id) this.#liveCursor = undefined;
     }
-    const payload = this.#rowsPayload(rows, cursor.mode, cursor.columns);
+    const payload = this.#rowsPayload(rows, cursor.mode, cursor.rebuild);
     if (done) payload.done = true;
     return payload;
   }
@@ -294,10 +321,10 @@ export class Connection {
       entry.safeIntegers = this.#config.safeIntegers;
     }
     if (!stmt.reader) return params === undefined ? stmt.run() : stmt.run(params);
-    const columns = protoSafeColumns(entry);
-    const mode = columns === undefined ? RowMode.object : RowMode.raw;
+    const rebuild = protoRebuild(entry, RowMode.object);
+    const mode = rebuild === undefined ? RowMode.object : RowMode.raw;
     if (entry.mode !== mode) applyMode(entry, mode);
-    return this.#rowsPayload(params === undefined ? stmt.all() : stmt.all(params), mode, columns);
+    return this.#rowsPayload(params === undefined ? stmt.all() : stmt.all(params), mode, rebuild);
   }
 
   #close(): void {
@@ -327,13 +354,51 @@ function applyMode(entry: CachedStatement, mode: RowMode): void {
   entry.mode = mode;
 }
 
-/** The column names if object rows must be rebuilt on the main thread, else undefined. */
-function protoSafeColumns(entry: CachedStatement): string[] | undefined {
-  if (entry.rebuildColumns === undefined) {
-    const names = entry.stmt.columns().map((c) => c.name);
-    entry.rebuildColumns = names.includes('__proto__') ? names : null;
+/**
+ * How rows of `mode` must be rebuilt on the main thread, or undefined if they
+ * survive structured clone as they are: a column named `__proto__` (or, for
+ * `expand()`, a table named so) gives better-sqlite3's row or sub-object a
+ * prototype, which a clone would drop.
+ */
+function protoRebuild(entry: CachedStatement, mode: RowMode): Rebuild | undefined {
+  if (mode !== RowMode.object && mode !== RowMode.expand) return undefined;
+  let shape = entry.resultShape;
+  if (shape === undefined) {
+    const defs = entry.stmt.columns();
+    const names = defs.map((c) => c.name);
+    const tables = defs.map((c) => c.table ?? '$');
+    const protoName = names.includes('__proto__');
+    shape = { names, tables, protoName, protoExpanded: protoName || tables.includes('__proto__') };
+    entry.resultShape = shape;
   }
-  return entry.rebuildColumns ?? undefined;
+  if (mode === RowMode.object) return shape.protoName ? { columns: shape.names } : undefined;
+  return shape.protoExpanded ? { columns: shape.names, tables: shape.tables } : undefined;
+}
+
+/** Target size of one chunk of rows on the wire; deserializing it takes ~1–3 ms on the main thread. */
+const CHUNK_BYTES = 256 * 1024;
+
+/** How many rows make one chunk, estimated from the first row's size. @internal */
+export function chunkRows(rows: unknown[], mode: RowMode): number {
+  if (rows.length === 0) return 0;
+  const perRow = Math.max(16, estimateBytes(rows[0], mode === RowMode.expand ? 2 : 1));
+  return Math.min(16_384, Math.max(64, Math.floor(CHUNK_BYTES / perRow)));
+}
+
+function estimateBytes(value: unknown, depth: number): number {
+  if (typeof value === 'string') return 8 + value.length;
+  if (value instanceof Uint8Array) return 8 + value.byteLength;
+  if (value === null || typeof value !== 'object') return 10;
+  let total = 8;
+  if (Array.isArray(value)) {
+    for (const v of value) total += estimateBytes(v, 0);
+    return total;
+  }
+  for (const key in value) {
+    const v = (value as Record<string, unknown>)[key];
+    total += key.length + (depth > 1 ? estimateBytes(v, depth - 1) : estimateBytes(v, 0));
+  }
+  return total;
 }
 
 /** Indexes of rows that hold a BLOB (structured clone turns Buffers into plain Uint8Arrays). */

@@ -13,8 +13,23 @@ export interface CachedStatement {
   /** The row-shape toggles last applied, so unchanged calls skip three native calls. */
   mode: number;
   safeIntegers: boolean;
-  /** Column names when object rows must be rebuilt on the main thread (a `__proto__` column); null if not; unset until asked. */
-  rebuildColumns?: string[] | null;
+  /**
+   * Result column names and tables (`$` for expressions), read once when rows
+   * might have to be rebuilt on the main thread because of a `__proto__` name
+   * (see `RowsPayload.columns`); unset until asked.
+   */
+  resultShape?: ResultShape;
+}
+
+/** What a statement's result columns are called, for rows rebuilt on the main thread. @internal */
+export interface ResultShape {
+  readonly names: string[];
+  /** Table of each column as `expand()` groups it: the table name, or `$` for an expression. */
+  readonly tables: string[];
+  /** A column is named `__proto__`: object rows must be rebuilt. */
+  readonly protoName: boolean;
+  /** A column or a table is named `__proto__`: expanded rows must be rebuilt. */
+  readonly protoExpanded: boolean;
 }
 
 /** @internal */
