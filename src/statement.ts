@@ -8,7 +8,9 @@ import { checkParams } from './queryable';
 import { RowIterator } from './row-iterator';
 import { RowMode, type RowsPayload } from './protocol';
 import { decodeRows } from './rows';
+import { AbortError } from './errors';
 import type { BindParameters, CallOptions, ColumnDefinition, IterateOptions, RunResult } from './types';
+import type { WorkerHandle } from './worker-handle';
 
 /**
  * A statement prepared with {@link Queryable.prepare}. Its toggles mirror
@@ -73,8 +75,17 @@ export class Statement<T = Record<string, unknown>> {
    * ```
    */
   async all(params?: BindParameters, options?: CallOptions): Promise<T[]> {
-    const payload = (await this.#owner.call(this.#request('all', params), this.#owner.routeOf(this.source), options)) as RowsPayload;
-    return decodeRows(payload, this.#mode) as T[];
+    const request = this.#request('all', params);
+    const { value, worker } = await this.#owner.callWithWorker(request, this.#owner.routeOf(this.source), options);
+    const first = value as RowsPayload;
+    const rows = decodeRows(first, this.#mode);
+    if (first.done === false) {
+      await collectChunks(this.#owner, rows, (request as { id?: number }).id as number, first.rows.length, worker, this.#mode, {
+        sql: this.source,
+        signal: options?.signal,
+      });
+    }
+    return rows as T[];
   }
 
   /** Resolves with the first row, or `undefined`. */
@@ -135,5 +146,36 @@ export class Statement<T = Record<string, unknown>> {
     if (params !== undefined) request.params = params;
     if (this.#safeIntegers !== undefined) request.safeIntegers = this.#safeIntegers;
     return request;
+  }
+}
+
+/**
+ * Pulls the rest of a large `all()` result, one chunk per message, asking for
+ * the next chunk before decoding the current one so the worker's copy overlaps
+ * the main thread's. Each chunk is its own macrotask: the event loop breathes
+ * between them. `signal` is checked between chunks; the statement itself has
+ * already finished, so there is nothing to interrupt.
+ */
+async function collectChunks(
+  owner: Queryable,
+  rows: unknown[],
+  cursor: number,
+  chunkRows: number,
+  worker: WorkerHandle,
+  mode: RowMode,
+  { sql, signal }: { sql: string; signal: AbortSignal | undefined },
+): Promise<void> {
+  const pull = () => owner.call({ op: 'next', cursor, count: chunkRows }, 'read', undefined, worker) as Promise<RowsPayload>;
+  let ahead = pull();
+  for (;;) {
+    const payload = await ahead;
+    if (!payload.done) ahead = pull();
+    for (const row of decodeRows(payload, mode)) rows.push(row);
+    if (payload.done) return;
+    if (signal?.aborted) {
+      await ahead.catch(() => undefined);
+      await owner.call({ op: 'close-cursor', cursor }, 'read', undefined, worker).catch(() => undefined);
+      throw new AbortError(sql, signal.reason);
+    }
   }
 }
