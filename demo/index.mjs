@@ -92,7 +92,7 @@ const rows = [
   ['  latency p50', ms(a.lightP50Ms), ms(b.lightP50Ms)],
   ['  latency p99', ms(a.lightP99Ms), ms(b.lightP99Ms)],
   [`  slower than ${SLOW_MS} ms`, pct(a.lightSlow, a.lightCompleted), pct(b.lightSlow, b.lightCompleted)],
-  ['  completed', throughput(a.lightCompleted, a.wallMs), throughput(b.lightCompleted, b.wallMs)],
+  ['  answered (per second)', answered(a), answered(b)],
   ['Heavy queries: GROUP BY reports'],
   ['  completed', throughput(a.heavyCompleted, a.wallMs, 1), throughput(b.heavyCompleted, b.wallMs, 1)],
   ['  median duration', ms(a.heavyMedianMs), ms(b.heavyMedianMs)],
@@ -135,6 +135,10 @@ function pct(part, whole) {
 
 function throughput(count, wallMs, digits = 0) {
   return `${num(count)} (${(count / (wallMs / 1000)).toFixed(digits)}/s)`;
+}
+
+function answered(r) {
+  return `${num(r.lightCompleted)}/${num(r.lightIssued)} (${(r.lightCompleted / (r.lightSpanMs / 1000)).toFixed(0)}/s)`;
 }
 
 function ratio(r) {

@@ -46,6 +46,8 @@ export async function runWorkload(engine, { durationMs, maxId }) {
   const heavyDurations = [];
   let lightFailures = 0;
   let pendingLight = 0;
+  let issuedLight = 0;
+  let lastAnswer = 0;
 
   // --- event-loop probes -------------------------------------------------
   const histogram = monitorEventLoopDelay({ resolution: 1 });
@@ -68,6 +70,7 @@ export async function runWorkload(engine, { durationMs, maxId }) {
   const lightDone = new Promise((resolve) => (allLightDone = resolve));
   const settleLight = () => {
     pendingLight--;
+    lastAnswer = performance.now();
     if (pendingLight === 0 && due >= end) allLightDone();
   };
   const issueLight = () => {
@@ -78,6 +81,7 @@ export async function runWorkload(engine, { durationMs, maxId }) {
       // Knuth's multiplicative hash spreads consecutive requests over the table.
       const id = 1 + ((Math.imul(++n, 2_654_435_761) >>> 0) % maxId);
       pendingLight++;
+      issuedLight++;
       engine.light(id).then(
         (row) => {
           if (row === undefined) lightFailures++;
@@ -119,7 +123,10 @@ export async function runWorkload(engine, { durationMs, maxId }) {
     loopDelayP50Ms: histogram.percentile(50) / 1e6,
     loopDelayP99Ms: histogram.percentile(99) / 1e6,
     loopDelayMaxMs: histogram.max / 1e6,
+    lightIssued: issuedLight,
     lightCompleted: lightLatencies.length,
+    /** From the start until the last light request was answered. */
+    lightSpanMs: lastAnswer - start,
     lightFailures,
     lightP50Ms: percentile(lightSorted, 50),
     lightP99Ms: percentile(lightSorted, 99),
