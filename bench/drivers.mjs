@@ -1,0 +1,74 @@
+// The drivers under test, behind one tiny promise-returning interface:
+// get / all / run (sql, params), batchInsert(sql, rows), close().
+import Database from 'better-sqlite3';
+import { open } from 'threadlite';
+import { NaivePool } from './naive-pool.mjs';
+
+export const DRIVERS = {
+  'better-sqlite3': {
+    label: 'better-sqlite3 (main thread)',
+    async open(file) {
+      const db = new Database(file);
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL'); // what threadlite sets with wal: true
+      const cache = new Map();
+      const stmt = (sql) => {
+        let s = cache.get(sql);
+        if (!s) cache.set(sql, (s = db.prepare(sql)));
+        return s;
+      };
+      return {
+        get: async (sql, params = []) => stmt(sql).get(params),
+        all: async (sql, params = []) => stmt(sql).all(params),
+        run: async (sql, params = []) => stmt(sql).run(params),
+        // better-sqlite3's own idiom for bulk inserts.
+        batchInsert: async (sql, rows) => {
+          const insert = stmt(sql);
+          db.transaction((list) => {
+            for (const r of list) insert.run(r);
+          })(rows);
+        },
+        close: async () => db.close(),
+      };
+    },
+  },
+  'naive-pool': {
+    label: 'naive pool (1 worker/core)',
+    async open(file) {
+      const pool = new NaivePool(file);
+      // Wait until every worker has opened its connection.
+      await Promise.all(Array.from({ length: 8 }, () => pool.get('SELECT 1')));
+      return {
+        get: (sql, params) => pool.get(sql, params),
+        all: (sql, params) => pool.all(sql, params),
+        run: (sql, params) => pool.run(sql, params),
+        batchInsert: null, // no transactions across messages: skipped
+        close: () => pool.close(),
+      };
+    },
+  },
+  threadlite: {
+    label: 'threadlite (default)',
+    open: (file) => openThreadlite(file, {}),
+  },
+  'threadlite-r1': {
+    label: 'threadlite (readers: 1)',
+    open: (file) => openThreadlite(file, { readers: 1 }),
+  },
+};
+
+async function openThreadlite(file, options) {
+  const db = await open(file, options);
+  // Warm every worker (open + first statement) before timing starts.
+  await Promise.all(Array.from({ length: 8 }, () => db.get('SELECT 1')));
+  return {
+    get: (sql, params) => db.get(sql, params),
+    all: (sql, params) => db.all(sql, params),
+    run: (sql, params) => db.run(sql, params),
+    batchInsert: async (sql, rows) => {
+      await db.batch(rows.map((r) => [sql, r]));
+    },
+    close: () => db.close(),
+    db,
+  };
+}

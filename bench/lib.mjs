@@ -1,0 +1,79 @@
+// Small helpers shared by the scenarios: statistics, the event-loop probe and
+// a closed-loop "N in flight" load generator.
+import { performance } from 'node:perf_hooks';
+
+export const now = () => performance.now();
+
+export function percentile(values, p) {
+  if (values.length === 0) return NaN;
+  const sorted = Float64Array.from(values).sort();
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i];
+}
+
+export const median = (values) => percentile(values, 50);
+
+/**
+ * Measures how late a 1 ms interval fires on this thread. A gap of g ms between
+ * two ticks means the loop was blocked for about g - 1 ms. `stallPct` is the
+ * share of wall time spent in gaps longer than 10 ms.
+ */
+export function startProbe() {
+  const lags = [];
+  let stallMs = 0;
+  const start = now();
+  let last = start;
+  const timer = setInterval(() => {
+    const t = now();
+    const gap = t - last;
+    last = t;
+    lags.push(Math.max(0, gap - 1));
+    if (gap > 10) stallMs += gap;
+  }, 1);
+  return {
+    stop() {
+      clearInterval(timer);
+      const t = now();
+      const tail = t - last; // a stall still in progress when we stop counts too
+      lags.push(Math.max(0, tail - 1));
+      if (tail > 10) stallMs += tail;
+      const elapsed = t - start;
+      return {
+        lagP50Ms: median(lags),
+        lagP99Ms: percentile(lags, 99),
+        lagMaxMs: Math.max(...lags),
+        stallPct: (stallMs / elapsed) * 100,
+      };
+    },
+  };
+}
+
+/**
+ * Keeps `inFlight` operations running until `durationMs` has passed: each lane
+ * starts its next operation when the previous one settles. Returns per-op
+ * latencies (ms), completed count, errors and elapsed time. With
+ * `yieldBetween`, each lane waits for a macrotask before its next operation, as
+ * a server does between requests, so the event loop gets a turn.
+ */
+export async function runLanes({ inFlight, durationMs, op, yieldBetween = false }) {
+  const latencies = [];
+  let errors = 0;
+  let firstError;
+  const start = now();
+  const deadline = start + durationMs;
+  const lane = async () => {
+    while (now() < deadline) {
+      if (yieldBetween) await new Promise((r) => setImmediate(r));
+      const t = now();
+      try {
+        await op();
+      } catch (err) {
+        errors++;
+        firstError ??= `${err?.code ?? ''} ${err?.message ?? err}`;
+      }
+      latencies.push(now() - t);
+    }
+  };
+  await Promise.all(Array.from({ length: inFlight }, lane));
+  return { latencies, errors, firstError, elapsedMs: now() - start };
+}

@@ -1,0 +1,249 @@
+// Turns a run's summary into the stdout table, docs/benchmark.md and the SVG chart.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const DOCS = join(dirname(fileURLToPath(import.meta.url)), '..', 'docs');
+const BASELINE = 'better-sqlite3';
+export const LABELS = {
+  'better-sqlite3': 'better-sqlite3 (main thread)',
+  'naive-pool': 'naive pool',
+  threadlite: 'threadlite',
+  'threadlite-r1': 'threadlite readers:1',
+  idle: 'idle (noise floor)',
+};
+
+function fmt(v, unit) {
+  if (v === null || v === undefined || Number.isNaN(v)) return '–';
+  if (unit === '' || unit === undefined) return String(Math.round(v));
+  const digits = Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 10 ? 1 : 2;
+  return `${v.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: 0 })} ${unit}`;
+}
+const fmtRatio = (r) =>
+  r === null || r === undefined ? '' : r < 0.01 ? '×<0.01' : `×${r >= 10 ? r.toFixed(0) : r.toFixed(2)}`;
+
+/** Whether threadlite's figure meets its target: true / false / undefined (no target). */
+export function meetsTarget(metric, cell) {
+  if (!cell) return undefined;
+  if (metric.target?.max !== undefined && cell.ratio !== null) return cell.ratio <= metric.target.max;
+  if (metric.target?.min !== undefined && cell.ratio !== null) return cell.ratio >= metric.target.min;
+  if (metric.targetAbs?.max !== undefined && cell.median !== null) return cell.median <= metric.targetAbs.max;
+  return undefined;
+}
+
+function targetText(metric) {
+  if (metric.target?.max !== undefined) return `≤ ×${metric.target.max}`;
+  if (metric.target?.min !== undefined) return `≥ ×${metric.target.min}`;
+  if (metric.targetAbs?.max !== undefined) return `≤ ${metric.targetAbs.max} ${metric.unit}`;
+  return '';
+}
+
+/** Rows of cells: [scenario, metric, ...driver cells, target, met]. */
+function tableRows(report, modules, short = false) {
+  const { summary, skipped } = report;
+  const drivers = [...report.meta.drivers, 'idle'];
+  const rows = [];
+  for (const [scenario, byDriver] of Object.entries(summary)) {
+    const mod = modules[scenario];
+    mod.metrics.forEach((m, i) => {
+      const cells = drivers.map((d) => {
+        if (skipped.some((s) => s.scenario === scenario && s.driver === d)) return i === 0 ? 'skipped' : '';
+        const entry = byDriver[d];
+        if (!entry) return '';
+        const cell = entry.metrics[m.key];
+        if (cell.median === null) return entry.errors.length ? 'failed' : '–';
+        const ratio = d === BASELINE || d === 'idle' || m.noRatio ? '' : ` ${fmtRatio(cell.ratio)}`;
+        return `${fmt(cell.median, m.unit)}${ratio}`;
+      });
+      const met = meetsTarget(m, byDriver.threadlite?.metrics[m.key]);
+      rows.push([i === 0 ? (short ? scenario : mod.title) : '', `${m.label}${m.better === 'lower' ? ' ↓' : ' ↑'}`, ...cells, targetText(m), met === undefined ? '' : met ? 'yes' : 'NO']);
+    });
+  }
+  const header = ['scenario', 'metric', ...drivers.map((d) => LABELS[d]), 'threadlite target', 'met'];
+  return { header, rows };
+}
+
+export function formatText(report, modules) {
+  const { header, rows } = tableRows(report, modules, true);
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
+  const line = (r) => r.map((v, c) => (c < 2 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join('  ');
+  const m = report.meta;
+  return [
+    `\nthreadlite benchmark — ${m.mode} mode, ${m.rows.toLocaleString('en')} rows, ${m.reps} reps, Node ${m.node}, better-sqlite3 ${m.betterSqlite3}, SQLite ${m.sqlite}, ${m.cores} cores`,
+    'medians over repetitions; ×r = paired median ratio to better-sqlite3 on the main thread (↑ higher is better, ↓ lower is better)',
+    '',
+    line(header),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+    ...rows.map(line),
+    '',
+  ].join('\n');
+}
+
+export function markdownTable(report, modules) {
+  const { header, rows } = tableRows(report, modules);
+  const esc = (s) => s.replace(/\|/g, '\\|');
+  return [
+    `| ${header.map(esc).join(' | ')} |`,
+    `|${header.map((_, c) => (c < 2 ? '---' : '---:')).join('|')}|`,
+    ...rows.map((r) => `| ${r.map((v, c) => (c === 0 && v ? `**${esc(v)}**` : esc(v))).join(' | ')} |`),
+  ].join('\n');
+}
+
+/** The first metric of each scenario, as "how many times better than better-sqlite3" on a log axis. */
+export function svgChart(report, modules) {
+  const drivers = report.meta.drivers.filter((d) => d !== BASELINE);
+  const colors = { 'naive-pool': '#9e9e9e', threadlite: '#1f77b4', 'threadlite-r1': '#7fb3e0' };
+  const groups = [];
+  for (const [scenario, byDriver] of Object.entries(report.summary)) {
+    const mod = modules[scenario];
+    const m = mod.metrics.find((x) => x.target || x.targetAbs) ?? mod.metrics[0];
+    const bars = drivers.map((d) => {
+      const r = byDriver[d]?.metrics[m.key]?.ratio;
+      return { driver: d, value: r ? (m.better === 'lower' ? 1 / r : r) : null };
+    });
+    let target = null;
+    if (m.target?.max) target = 1 / m.target.max;
+    if (m.target?.min) target = m.target.min;
+    groups.push({ label: `${mod.title} — ${m.label}`, bars, target });
+  }
+  const W = 860;
+  const left = 20;
+  const plotX = 20;
+  const plotW = W - 40;
+  const barH = 12;
+  const gap = 4;
+  const groupH = 22 + drivers.length * (barH + gap) + 10;
+  const top = 70;
+  const H = top + groups.length * groupH + 40;
+  const lo = Math.log10(1 / 100);
+  const hi = Math.log10(10);
+  const x = (v) => plotX + ((Math.log10(Math.min(10, Math.max(1 / 100, v))) - lo) / (hi - lo)) * plotW;
+  const esc = (s) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const out = [];
+  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
+  out.push(`<rect width="${W}" height="${H}" fill="#fff"/>`);
+  out.push(`<text x="${left}" y="22" font-size="15" font-weight="bold">Relative to better-sqlite3 on the main thread (×1, log scale; right = better)</text>`);
+  out.push(`<text x="${left}" y="40" fill="#555">${esc(`${report.meta.mode} run, ${report.meta.rows.toLocaleString('en')} rows, ${report.meta.reps} reps, Node ${report.meta.node}, ${report.meta.cores} cores; latency/time shown inverted; ▏= threadlite target`)}</text>`);
+  let lx = left;
+  for (const d of drivers) {
+    out.push(`<rect x="${lx}" y="50" width="12" height="10" fill="${colors[d]}"/><text x="${lx + 16}" y="59">${esc(LABELS[d])}</text>`);
+    lx += 30 + LABELS[d].length * 7;
+  }
+  for (const tick of [0.01, 0.1, 0.5, 1, 2, 10]) {
+    out.push(`<line x1="${x(tick)}" y1="${top - 6}" x2="${x(tick)}" y2="${H - 30}" stroke="${tick === 1 ? '#000' : '#ddd'}" stroke-width="${tick === 1 ? 1.5 : 1}"/>`);
+    out.push(`<text x="${x(tick)}" y="${H - 14}" text-anchor="middle" fill="#555">×${tick}</text>`);
+  }
+  groups.forEach((g, gi) => {
+    const y0 = top + gi * groupH;
+    out.push(`<text x="${left}" y="${y0 + 12}" font-weight="bold">${esc(g.label)}</text>`);
+    g.bars.forEach((b, bi) => {
+      const y = y0 + 20 + bi * (barH + gap);
+      if (b.value === null) {
+        out.push(`<text x="${x(1) + 4}" y="${y + 10}" fill="#888">${esc(LABELS[b.driver])}: skipped</text>`);
+        return;
+      }
+      const x1 = Math.min(x(1), x(b.value));
+      const w = Math.max(1, Math.abs(x(b.value) - x(1)));
+      out.push(`<rect x="${x1}" y="${y}" width="${w}" height="${barH}" fill="${colors[b.driver]}"/>`);
+      const label = `×${b.value >= 10 ? b.value.toFixed(0) : b.value.toPrecision(2)}`;
+      const tx = b.value >= 1 ? x(b.value) + 4 : x(b.value) - 4;
+      out.push(`<text x="${tx}" y="${y + 10}" text-anchor="${b.value >= 1 ? 'start' : 'end'}">${label}</text>`);
+    });
+    if (g.target) {
+      const ty = y0 + 18;
+      out.push(`<line x1="${x(g.target)}" y1="${ty}" x2="${x(g.target)}" y2="${ty + drivers.length * (barH + gap)}" stroke="#d62728" stroke-width="2"/>`);
+    }
+  });
+  out.push('</svg>');
+  return out.join('\n');
+}
+
+export function writeDocs(report, modules) {
+  const m = report.meta;
+  const errors = [];
+  for (const [scenario, byDriver] of Object.entries(report.summary)) {
+    for (const [driver, entry] of Object.entries(byDriver)) {
+      for (const e of entry.errors) errors.push(`- ${scenario} / ${driver}: ${e}`);
+    }
+  }
+  const md = `# Benchmark
+
+<!-- Generated by \`npm run bench\` (bench/run.mjs → bench/report.mjs). Edit the template in bench/report.mjs, not this file. -->
+
+threadlite exists to keep the main thread free while SQLite works. This benchmark
+measures what that costs and what it buys, against **better-sqlite3 on the main
+thread** (the baseline, ×1) and a **naive pool** (\`bench/naive-pool.mjs\`: one
+worker per core, each with its own better-sqlite3 connection, a FIFO queue, one
+job in flight per worker, rows sent back by structured clone).
+
+## Latest results
+
+${m.mode === 'quick' ? '**Quick run** (smaller table, shorter trials): indicative only.' : 'Full run.'}
+${m.rows.toLocaleString('en')} rows, ${m.reps} repetitions, ${m.date.slice(0, 10)}, ${m.totalSeconds.toFixed(0)} s.
+
+Machine: ${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB, ${m.platform}; Node ${m.node};
+better-sqlite3 ${m.betterSqlite3}; SQLite ${m.sqlite}; threadlite ${m.threadlite}.
+
+Each cell is the median over repetitions; **×r** is the paired ratio to
+better-sqlite3 on the main thread (each repetition's figure divided by the
+baseline's figure in the same repetition, then the median). ↑ means higher is
+better, ↓ lower is better. "met" compares the threadlite (default options)
+column with the project's target.
+
+${markdownTable(report, modules)}
+
+![Relative performance chart](benchmark.svg)
+${errors.length ? `\nTrials that failed:\n\n${errors.join('\n')}\n` : ''}
+## What each scenario does
+
+- **Point read, sequential**: \`SELECT * FROM items WHERE id = ?\` with random ids, one
+  at a time (\`await\` each), for a fixed time; median latency per query.
+- **Point reads, 64 in flight**: the same query from 64 closed-loop lanes; throughput and p99.
+- **Heavy GROUP BY, 4 in flight**: \`SELECT k % 97, count(*), avg(score), max(length(payload))
+  … WHERE id <= 240000 GROUP BY 1\` (about 250 ms on this machine) from 4 lanes that yield a
+  macrotask between queries, while a 1 ms \`setInterval\` probe records how late the main
+  thread's event loop runs (p50, p99, max, share of time in gaps over 10 ms). The
+  **idle** column runs only the probe: the machine's noise floor.
+- **SELECT * of 100,000 rows**: \`all()\` of 100k rows (~17 MB as objects); median wall
+  time and the longest event-loop stall during the call.
+- **90/10 read/write, 64 in flight**: 90% point reads, 10% \`UPDATE items SET score = ? WHERE id = ?\`;
+  ops/s, p99 and errors (\`SQLITE_BUSY\` and the like).
+- **HTTP**: a \`node:http\` server on 127.0.0.1 with \`/light\` (one point read) and
+  \`/heavy\` (the GROUP BY); a separate process runs autocannon on both at once
+  (light: 8 connections at 200 req/s overall; heavy: 4 connections), bounded in time.
+  Latencies are autocannon's (closed loop per connection).
+- **100,000 INSERTs**: into an empty scratch file with the same schema; threadlite's
+  \`db.batch([...])\` (one message, one transaction) against better-sqlite3's own
+  \`db.transaction()\`. The naive pool cannot keep a transaction on one connection, so it
+  is skipped.
+
+The data: one table \`items(id INTEGER PRIMARY KEY, k INTEGER indexed, name TEXT,
+score REAL, payload TEXT ~100 bytes)\`, generated from a seeded PRNG, in WAL mode, built
+once into \`bench/data/\` (git-ignored) and reused. All connections use
+\`synchronous = NORMAL\`. Every driver in one repetition sees the same random ids.
+
+## How to run
+
+\`\`\`sh
+npm run bench                       # full run: 1,000,000 rows, 4 repetitions (< 10 min)
+npm run bench -- --quick            # 200,000 rows, 2 repetitions, short trials (< 2 min)
+npm run bench -- --scenario groupby-4 --scenario http --reps 3
+npm run bench -- --driver threadlite --json /tmp/raw.json    # baseline + threadlite only
+node bench/run.mjs --scenario all-100k --driver threadlite --cpu-prof   # .cpuprofile per trial
+\`\`\`
+
+Flags: \`--quick\`, \`--reps N\`, \`--scenario NAME\` (repeatable: ${Object.keys(report.summary).join(', ')}),
+\`--driver NAME\` (repeatable; better-sqlite3 always runs as the baseline), \`--json FILE\`
+(every raw figure of every trial), \`--cpu-prof\` (Node CPU profiles of each trial into
+\`bench/results/prof/\`), \`--no-docs\`. Every run writes \`bench/results/latest.json\`; a
+run of every scenario and driver also rewrites this page and \`docs/benchmark.svg\`.
+
+Each (scenario, driver, repetition) runs in a fresh child process (\`bench/trial.mjs\`),
+and the drivers' order rotates every repetition so no driver always runs first or
+last. Opening a connection or pool and a short warm-up are not timed. The machine is
+noisy: compare ratios from one run, not figures across runs. No test asserts timings.
+`;
+  mkdirSync(DOCS, { recursive: true });
+  writeFileSync(join(DOCS, 'benchmark.md'), md);
+  writeFileSync(join(DOCS, 'benchmark.svg'), svgChart(report, modules));
+}
