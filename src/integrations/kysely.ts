@@ -26,6 +26,13 @@ export interface ThreadliteDialectConfig {
   database: Database | (() => Promise<Database>);
   /** How Kysely's transactions begin. Default `'immediate'`, as {@link Database.transaction}. */
   transactionMode?: TransactionMode;
+  /**
+   * Whether the adapter tells Kysely that DDL is transactional (it is in
+   * SQLite), so `Migrator` wraps each migration in a transaction. Default
+   * `true`. A migration that must run `PRAGMA foreign_keys = OFF` (a no-op
+   * inside a transaction) needs `false`, or `Migrator`'s `disableTransactions`.
+   */
+  transactionalDdl?: boolean;
   /** Whether `kysely.destroy()` closes the pool. Default `true`, as Kysely's own dialects do. */
   closeOnDestroy?: boolean;
 }
@@ -72,9 +79,18 @@ export class ThreadliteDialect implements Dialect {
     return new (kysely().SqliteQueryCompiler)();
   }
 
-  /** Kysely's SQLite adapter. */
+  /**
+   * Kysely's SQLite adapter, except that it reports transactional DDL (SQLite
+   * has it), so Kysely's `Migrator` runs each migration in a transaction and a
+   * failed one leaves nothing behind. `transactionalDdl: false` restores
+   * Kysely's default.
+   */
   createAdapter(): DialectAdapter {
-    return new (kysely().SqliteAdapter)();
+    const { SqliteAdapter } = kysely();
+    if (this.#config.transactionalDdl === false) return new SqliteAdapter();
+    const adapter = new SqliteAdapter();
+    Object.defineProperty(adapter, 'supportsTransactionalDdl', { value: true });
+    return adapter;
   }
 
   /** Kysely's SQLite introspector (`kysely.introspection.getTables()`). */
