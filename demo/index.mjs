@@ -17,7 +17,7 @@ if (!(SECONDS > 0 && SECONDS <= 120)) throw new RangeError('DEMO_SECONDS must be
 const FILE = fileURLToPath(new URL('../.demo/demo.db', import.meta.url));
 const out = (line = '') => process.stdout.write(`${line}\n`);
 const num = (n) => n.toLocaleString('en-US');
-const ms = (n) => `${n < 10 ? n.toFixed(2) : n < 100 ? n.toFixed(1) : n.toFixed(0)} ms`;
+const ms = (n) => Number.isNaN(n) ? 'n/a' : `${n < 10 ? n.toFixed(2) : n < 100 ? n.toFixed(1) : n.toFixed(0)} ms`;
 
 out();
 out('threadlite demo: what a slow SQLite query does to a Node.js server');
@@ -117,14 +117,15 @@ function progressBar(title) {
   const width = 30;
   const tty = process.stdout.isTTY === true;
   let shown = -1;
-  out(title);
   return (fraction, label) => {
-    const percent = Math.floor(fraction * 100);
-    // On a terminal, redraw on every percent; in a log, every tenth.
-    if (percent === shown || (!tty && percent % 10 !== 0 && percent !== 100)) return;
-    shown = percent;
+    if (shown === -1) out(title);
+    // On a terminal, redraw on every percent; in a log, once per tenth.
+    const step = tty ? Math.floor(fraction * 100) : Math.floor(fraction * 10) * 10;
+    if (step === shown) return;
+    shown = step;
     const filled = Math.round(fraction * width);
-    process.stdout.write(`\r  [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(percent).padStart(3)}%  ${label.padEnd(26)}`);
+    const percent = String(Math.floor(fraction * 100)).padStart(3);
+    process.stdout.write(`\r  [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${percent}%  ${label.padEnd(26)}`);
     if (fraction >= 1) process.stdout.write('\n');
   };
 }

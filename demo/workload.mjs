@@ -120,9 +120,10 @@ export async function runWorkload(engine, { durationMs, maxId }) {
   return {
     wallMs: heavyEnd - start,
     longestStallMs: Math.max(longestGap, finalGap),
-    loopDelayP50Ms: histogram.percentile(50) / 1e6,
-    loopDelayP99Ms: histogram.percentile(99) / 1e6,
-    loopDelayMaxMs: histogram.max / 1e6,
+    // A loop blocked for a whole short run may record no sample at all.
+    loopDelayP50Ms: histogram.count > 0 ? histogram.percentile(50) / 1e6 : Number.NaN,
+    loopDelayP99Ms: histogram.count > 0 ? histogram.percentile(99) / 1e6 : Number.NaN,
+    loopDelayMaxMs: histogram.count > 0 ? histogram.max / 1e6 : Number.NaN,
     lightIssued: issuedLight,
     lightCompleted: lightLatencies.length,
     /** From the start until the last light request was answered. */
