@@ -318,3 +318,25 @@ test('functions and symbols as parameters are refused like better-sqlite3 refuse
   // The pool is still usable.
   assert.deepEqual(await pair.db.get('SELECT 1 AS one'), { one: 1 });
 });
+
+test('interleaved cursors of one SQL text in different modes each keep their shape', async (t) => {
+  const pair = await twins(t, "CREATE TABLE c(__proto__, a, b); INSERT INTO c VALUES (x'01', 1, 9007199254740993), (2, 2, x''), (NULL, 3, -0.0)");
+  const sql = 'SELECT __proto__, a, b FROM c ORDER BY a';
+  const modes = [undefined, 'raw', 'pluck', 'expand', undefined];
+  const expected = modes.map((m) => shape(withMode(pair.ref.prepare(sql), m).all()));
+  const expectedSafe = shape(pair.ref.prepare(sql).safeIntegers().all());
+  // Five cursors on the same statement, pulled one row at a time in turn; a
+  // sixth with safeIntegers; writes in between force the worker to buffer them.
+  const cursors = modes.map((m) => withMode(pair.db.prepare(sql), m).iterate([], { batchSize: 1 })[Symbol.asyncIterator]());
+  cursors.push(pair.db.prepare(sql).safeIntegers().iterate([], { batchSize: 1 })[Symbol.asyncIterator]());
+  const got = cursors.map(() => []);
+  for (let step = 0; step < 4; step++) {
+    for (let i = 0; i < cursors.length; i++) {
+      const next = await cursors[i].next();
+      if (!next.done) got[i].push(next.value);
+    }
+    await pair.db.run('CREATE TABLE IF NOT EXISTS other(x)');
+  }
+  modes.forEach((m, i) => assert.deepStrictEqual(shape(got[i]), expected[i], `mode ${m}`));
+  assert.deepStrictEqual(shape(got[modes.length]), expectedSafe);
+});
