@@ -162,4 +162,9 @@ export class Database extends Queryable {
   protected route(sql: string): Target {
     return this.#pool.route(sql);
   }
+
+  /** @internal */
+  protected override probe(sql: string): Target | undefined {
+    return this.#pool.probeTarget(sql);
+  }
 }

@@ -29,6 +29,8 @@ const COST_SMOOTHING = 0.3;
 const MAX_START_ATTEMPTS = 5;
 /** Bound on the per-SQL route and cost maps (cleared when full). */
 const MAX_TRACKED_SQL = 10_000;
+/** A worker that dies sooner than this after opening, unasked, is respawned with a growing delay. */
+const RAPID_CRASH_MS = 1000;
 
 /** A failure reported by a worker, rebuilt into an error class by the awaiting caller. @internal */
 export class RemoteError {
@@ -56,6 +58,8 @@ interface Job extends Dispatch {
   readonly pinned: WorkerHandle | undefined;
   readonly heavy: boolean;
   readonly estimate: number;
+  /** Has a signal or timeout: never shares a worker with other calls (see #accepts). */
+  cancellable: boolean;
   worker: WorkerHandle | undefined;
   settled: boolean;
   readonly resolve: (response: { value: unknown; worker: WorkerHandle }) => void;
@@ -115,6 +119,12 @@ export class Pool {
   readonly #costs = new Map<string, number>();
   #closed = false;
   #closing: Promise<void> | undefined;
+  /** Set once close() has drained the queues and is closing the connections. */
+  #shutdown = false;
+  /** Recycled workers whose threads have not ended yet (a native statement runs on). */
+  readonly #dying = new Set<Promise<void>>();
+  /** Unasked deaths soon after opening, in a row, per slot. */
+  readonly #rapidCrashes = new Map<number, number>();
   #idleWaiters: Array<() => void> = [];
   /** Startup failures in a row, per slot; reset when a worker becomes ready. */
   readonly #startFailures = new Map<number, number>();
@@ -165,6 +175,19 @@ export class Pool {
     return this.#routes.get(sql) === true ? 'read' : 'write';
   }
 
+  /**
+   * Where to probe a statement whose route is not known yet (see
+   * `StatementRequest.probe`), or undefined if it needs no probe. The writer
+   * decides in order with the writes before it and bounces what a reader may
+   * run; a reader runs what it may and bounces the rest to the writer.
+   */
+  probeTarget(sql: string): Target | undefined {
+    if (this.route(sql) !== 'write' || this.#readers.length === 0 || this.#routes.has(sql)) return undefined;
+    // While a transaction holds the writer, ask a reader instead: a read must
+    // not wait for someone else's transaction to end.
+    return this.#writer.leased ? 'read' : 'write';
+  }
+
   /** Runs one request and resolves with its value (and the worker that answered). */
   submit(
     request: NewRequest,
@@ -194,6 +217,7 @@ export class Pool {
         pinned: via.pinned ?? lease?.worker,
         heavy: target === 'read' && estimate >= HEAVY_MS,
         estimate,
+        cancellable: false,
         worker: undefined,
         settled: false,
         resolve,
@@ -248,7 +272,11 @@ export class Pool {
   recycle(worker: WorkerHandle): void {
     if (worker.state === 'exited') return;
     worker.interrupt();
-    void worker.terminate();
+    // Detach at once: the replacement starts now, whatever the old thread does.
+    const gone = worker.gone;
+    this.#dying.add(gone);
+    void gone.then(() => this.#dying.delete(gone));
+    worker.detach(new Error(`The ${worker.role} worker was terminated: a call running on it was cancelled`));
   }
 
   /** Snapshot of queue and worker state. */
@@ -275,7 +303,11 @@ export class Pool {
         this.#idleWaiters.push(resolve);
         this.#checkIdle();
       });
+      this.#shutdown = true;
       const closeOne = (worker: WorkerHandle) => worker.close(this.#nextId++);
+      // Terminated workers may still be inside a native statement: wait for
+      // them to end, so that no thread uses the file once close() resolves.
+      await Promise.all([...this.#dying]);
       await Promise.all(this.#readers.map(closeOne));
       // The writer closes last: the last connection checkpoints and removes the WAL.
       await closeOne(this.#writer);
@@ -322,6 +354,7 @@ export class Pool {
       return false;
     }
     if (timeout === 0 && signal === undefined) return true;
+    if ('request' in item) item.cancellable = true;
     const timer = timeout > 0 ? setTimeout(() => this.#cancel(item, new TimeoutError(sql, timeout)), timeout) : undefined;
     const onAbort = () => this.#cancel(item, new AbortError(sql, signal?.reason));
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -400,13 +433,13 @@ export class Pool {
     }
     while (this.#writeQueue.length > 0 && writer.state === 'ready' && !writer.leased) {
       const item = this.#writeQueue[0] as QueueItem;
+      if (!this.#accepts(writer, 'request' in item && item.cancellable)) return;
       if ('lease' in item && item.lease === true) {
         this.#writeQueue.shift();
         this.#queued--;
         this.#grant(item, writer);
         return;
       }
-      if (writer.inflight >= PIPELINE_DEPTH) return;
       this.#writeQueue.shift();
       this.#queued--;
       this.#sendTo(item as Job, writer);
@@ -429,10 +462,10 @@ export class Pool {
       this.#sendTo(this.#heavyQueue.shift() as Job, idle);
     }
     // A reader kept free of light work while a heavy read waits for it.
-    const reserved = this.#heavyQueue.length > 0 ? this.#leastLoaded(undefined) : undefined;
+    const reserved = this.#heavyQueue.length > 0 ? this.#leastLoaded(undefined, false) : undefined;
     while (this.#lightQueue.length > 0) {
-      const reader = this.#leastLoaded(reserved);
       const item = this.#lightQueue[0] as QueueItem;
+      const reader = this.#leastLoaded(reserved, 'request' in item && item.cancellable);
       if (reader === undefined) {
         // Every reader is busy with heavy work or full: an idle writer serves
         // plain reads too, since it sees the same committed state.
@@ -451,11 +484,22 @@ export class Pool {
     }
   }
 
-  #leastLoaded(exclude: WorkerHandle | undefined): WorkerHandle | undefined {
+  /**
+   * Whether a worker may take one more call now. A call that can be cancelled
+   * runs alone: cancelling a running statement means terminating its thread,
+   * which must not take other callers' statements down with it. (A lease is
+   * not granted behind such a call either.)
+   */
+  #accepts(worker: WorkerHandle, cancellable: boolean): boolean {
+    if (worker.inflight === 0) return true;
+    return !cancellable && worker.cancellable === 0 && worker.inflight < PIPELINE_DEPTH;
+  }
+
+  #leastLoaded(exclude: WorkerHandle | undefined, cancellable: boolean): WorkerHandle | undefined {
     let best: WorkerHandle | undefined;
     for (const r of this.#readers) {
-      if (r === exclude || r.state !== 'ready' || r.leased || r.heavy > 0 || r.inflight >= PIPELINE_DEPTH) continue;
-      if (best === undefined || r.load < best.load || (r.load === best.load && r.inflight < best.inflight)) best = r;
+      if (r === exclude || r.state !== 'ready' || r.leased || r.heavy > 0 || !this.#accepts(r, cancellable)) continue;
+      if (best === undefined || preferred(r, best)) best = r;
     }
     return best;
   }
@@ -479,18 +523,23 @@ export class Pool {
     job.worker = worker;
     worker.load += job.estimate;
     if (job.heavy) worker.heavy++;
+    if (job.cancellable) worker.cancellable++;
     worker.send(job);
   }
 
   #onResponse(job: Job, response: Response, worker: WorkerHandle): void {
     worker.load = Math.max(0, worker.load - job.estimate);
     if (job.heavy) worker.heavy--;
+    if (job.cancellable) worker.cancellable--;
     const sql = job.sql;
     if (sql !== undefined && job.request.op !== 'next') {
-      if (this.#costs.size >= MAX_TRACKED_SQL) this.#costs.clear();
-      const old = this.#costs.get(sql);
-      this.#costs.set(sql, old === undefined ? response.cost : old + COST_SMOOTHING * (response.cost - old));
-      if (response.readerSafe !== undefined && worker.role === 'writer') {
+      // A bounced probe did not run: its cost says nothing about the statement.
+      if (!(response.ok && response.bounced === true)) {
+        if (this.#costs.size >= MAX_TRACKED_SQL) this.#costs.clear();
+        const old = this.#costs.get(sql);
+        this.#costs.set(sql, old === undefined ? response.cost : old + COST_SMOOTHING * (response.cost - old));
+      }
+      if (response.readerSafe !== undefined) {
         if (this.#routes.size >= MAX_TRACKED_SQL) this.#routes.clear();
         this.#routes.set(sql, response.readerSafe);
       }
@@ -557,14 +606,20 @@ export class Pool {
     for (const lease of this.#leases) {
       if (lease.worker !== worker) continue;
       this.#leases.delete(lease);
-      lease.closedBy = new TransactionClosedError(`The connection was lost: ${describe(report.cause)}`);
-      lease.onBroken?.(lease.closedBy);
+      const err = new TransactionClosedError(`The connection was lost: ${describe(report.cause)}`);
+      lease.closedBy = err;
+      // Later, so that whoever terminated the worker can give the lease's own reason first.
+      queueMicrotask(() => lease.onBroken?.(err));
     }
     worker.leased = false;
     worker.load = 0;
     worker.heavy = 0;
-    if (this.#closing !== undefined && report.expected) return;
-    if (this.#closed && this.#closing !== undefined) return;
+    worker.cancellable = 0;
+    if (this.#shutdown) {
+      // Closing, and the queues were already empty: nothing can run any more.
+      for (const job of requeue) this.#settle(job, new WorkerCrashedError(job.sql, report.cause));
+      return;
+    }
     // Requeued jobs go back in front, in their original order.
     for (const job of requeue.reverse()) {
       this.#queued++;
@@ -572,13 +627,19 @@ export class Pool {
       else if (job.heavy) this.#heavyQueue.unshift(job);
       else this.#lightQueue.unshift(job);
     }
-    this.#replace(worker, report.cause);
+    this.#replace(worker, report.cause, report.expected);
   }
 
-  #replace(dead: WorkerHandle, cause: unknown): void {
-    if (this.#closed && this.#closing !== undefined) return;
+  #replace(dead: WorkerHandle, cause: unknown, expected: boolean): void {
+    if (this.#shutdown) return;
     const failures = dead.wasReady ? 0 : (this.#startFailures.get(dead.slot) ?? 0) + 1;
     this.#startFailures.set(dead.slot, failures);
+    // A worker that opens and then dies at once, unasked, again and again
+    // (a setup module that breaks later, a crash on every call) is respawned
+    // with a growing delay rather than in a hot loop.
+    const rapid =
+      dead.wasReady && !expected && Date.now() - dead.readyAt < RAPID_CRASH_MS ? (this.#rapidCrashes.get(dead.slot) ?? 0) + 1 : 0;
+    this.#rapidCrashes.set(dead.slot, rapid);
     if (failures >= MAX_START_ATTEMPTS) {
       const err = new WorkerStartupError(`The ${dead.role} worker failed to start ${failures} times`, cause);
       if (dead.role === 'writer') this.#writerFailure = err;
@@ -586,9 +647,9 @@ export class Pool {
       this.#pump();
       return;
     }
-    const delay = failures === 0 ? 0 : Math.min(2000, 50 * 2 ** failures);
+    const delay = Math.min(2000, failures > 0 ? 50 * 2 ** failures : rapid > 1 ? 25 * 2 ** rapid : 0);
     const start = () => {
-      if (this.#closed && this.#closing !== undefined) return;
+      if (this.#shutdown) return;
       this.#stats.respawns++;
       const fresh = this.#spawn(dead.role, dead.slot);
       if (dead.role === 'writer') this.#writer = fresh;
@@ -607,4 +668,14 @@ export class Pool {
 
 function describe(cause: unknown): string {
   return cause instanceof Error ? cause.message : String(cause);
+}
+
+/**
+ * Which of two readers should take a light read: one without an open cursor
+ * (a statement there would first read the cursor's remaining rows into
+ * memory), then the least expected work, then the fewest calls in flight.
+ */
+function preferred(a: WorkerHandle, b: WorkerHandle): boolean {
+  if ((a.cursors === 0) !== (b.cursors === 0)) return a.cursors === 0;
+  return a.load < b.load || (a.load === b.load && a.inflight < b.inflight);
 }

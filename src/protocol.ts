@@ -59,6 +59,13 @@ export interface StatementRequest {
   safeIntegers?: boolean;
   /** For `iterate`: rows in the first chunk. */
   count?: number;
+  /**
+   * Set the first time a SQL text is seen. On the writer: if the statement may
+   * run on a reader (and the writer is not inside a transaction), answer
+   * {@link BOUNCED} without running it, so the caller sends it to a reader.
+   * On a reader: answer {@link BOUNCED} if it may not run there.
+   */
+  probe?: boolean;
 }
 
 /** Runs one or more statements with no parameters and no result (`db.exec`). @internal */
@@ -133,6 +140,16 @@ export interface OkResponse {
   cost: number;
   /** Whether the connection is inside a transaction after this request. */
   inTransaction: boolean;
+  /** Set when a probed request was not run (see {@link StatementRequest.probe}). */
+  bounced?: boolean;
+}
+
+/** The value of a bounced request. @internal */
+export const BOUNCED = Object.freeze({ bounced: true as const });
+
+/** Whether a response value is {@link BOUNCED} (a copy of it: values cross threads by structured clone). @internal */
+export function isBounced(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && (value as { bounced?: unknown }).bounced === true;
 }
 
 /** @internal */

@@ -2,9 +2,10 @@
  * The query methods shared by {@link Database}, {@link Transaction} and
  * {@link ReadSnapshot}: each subclass says only where a request goes.
  */
+import { Readable } from 'node:stream';
 import { deserializeError, ThreadliteError } from './errors';
 import { RemoteError, type Target } from './pool';
-import { type NewRequest, RowMode, type RowsPayload } from './protocol';
+import { isBounced, type NewRequest, RowMode, type RowsPayload } from './protocol';
 import { RowIterator } from './row-iterator';
 import { decodeRows } from './rows';
 import { Statement } from './statement';
@@ -31,6 +32,11 @@ export abstract class Queryable {
 
   /** Where a statement of this SQL text runs. @internal */
   protected abstract route(sql: string): Target;
+
+  /** Where to probe a read whose route is unknown, if anywhere (see `Pool.probeTarget`). @internal */
+  protected probe(_sql: string): Target | undefined {
+    return undefined;
+  }
 
   /**
    * Runs a query and resolves with all its rows, as better-sqlite3's `stmt.all()`.
@@ -87,6 +93,24 @@ export abstract class Queryable {
   iterate<T>(sql: string | SqlQuery, params?: unknown, options?: IterateOptions): RowIterator<T> {
     const q = normalize(sql, params, options);
     return this.prepare<T>(q.sql).iterate(q.params, q.options as IterateOptions | undefined);
+  }
+
+  /**
+   * The rows of a query as a Node `Readable` in object mode, for `pipeline()`:
+   * built on {@link iterate}, so it reads a chunk from the worker only when
+   * the stream's buffer has room, and destroying the stream closes the cursor.
+   *
+   * ```ts
+   * await pipeline(db.stream('SELECT * FROM events'), toNdjson, res);
+   * ```
+   */
+  stream<T = Record<string, unknown>>(sql: string, params?: BindParameters, options?: IterateOptions): Readable;
+  stream<T = Record<string, unknown>>(query: SqlQuery, options?: IterateOptions): Readable;
+  stream(sql: string | SqlQuery, params?: unknown, options?: IterateOptions): Readable {
+    const q = normalize(sql, params, options);
+    const rows = this.prepare(q.sql).iterate(q.params, q.options as IterateOptions | undefined);
+    const batchSize = (q.options as IterateOptions | undefined)?.batchSize ?? 256;
+    return Readable.from(rows, { objectMode: true, highWaterMark: batchSize });
   }
 
   /**
@@ -154,6 +178,18 @@ export abstract class Queryable {
     pinned?: WorkerHandle,
   ): Promise<{ value: unknown; worker: WorkerHandle }> {
     try {
+      const sql = 'sql' in request && request.op !== 'exec' && request.op !== 'run' ? request.sql : undefined;
+      const probe = sql !== undefined && pinned === undefined && target === 'write' ? this.probe(sql) : undefined;
+      if (probe !== undefined) {
+        // The same object travels both times: callers read the id the pool gave it (cursors are keyed by it).
+        const flagged = request as NewRequest & { probe?: boolean };
+        flagged.probe = true;
+        const probed = await this.submit(flagged, probe, options);
+        if (!isBounced(probed.value)) return probed;
+        // The probed side says the other side must run it: send it there.
+        delete flagged.probe;
+        return await this.submit(flagged, probe === 'write' ? 'read' : 'write', options);
+      }
       return await this.submit(request, target, options, pinned);
     } catch (err) {
       throw localize(err);

@@ -35,6 +35,8 @@ export class WorkerHandle {
   state: WorkerState = 'starting';
   /** Whether the connection ever opened (a worker that never did counts as a failed start). */
   wasReady = false;
+  /** When the connection opened (`Date.now()`), or 0. */
+  readyAt = 0;
   /** Resolves when the connection is open; rejects with the startup error. */
   readonly ready: Promise<void>;
   /** Called once, when the thread is gone. */
@@ -50,6 +52,10 @@ export class WorkerHandle {
   leased = false;
   /** Whether the connection was inside a transaction after its last answered request. */
   inTransaction = false;
+  /** Cancellable calls (with a signal or timeout) in flight, owned by the pool. */
+  cancellable = 0;
+  /** Resolves once the thread itself has ended (which may be long after {@link detach}). */
+  readonly gone: Promise<void>;
 
   readonly #worker: Worker;
   readonly #cells: Int32Array;
@@ -61,6 +67,8 @@ export class WorkerHandle {
   #expectedExit = false;
   #error: unknown;
   #refed = false;
+  /** Set once `onExit` has been called (by the real exit, or earlier by `detach`). */
+  #reported = false;
 
   constructor(role: 'writer' | 'reader', slot: number, config: Omit<WorkerConfig, 'role' | 'cells'>, path: string, resourceLimits?: object) {
     this.role = role;
@@ -70,24 +78,28 @@ export class WorkerHandle {
     const workerData: WorkerConfig = { ...config, role, cells };
     this.#worker = new Worker(path, { workerData, resourceLimits, stdout: false, stderr: false });
     this.#worker.unref();
+    this.gone = new Promise<void>((resolve) => this.#worker.once('exit', () => resolve()));
     this.ready = new Promise<void>((resolve, reject) => {
       const onStartup = (message: StartupMessage) => {
         if (message.type === 'ready') {
+          if (this.state !== 'starting') return; // detached meanwhile
           this.state = 'ready';
           this.wasReady = true;
+          this.readyAt = Date.now();
           this.#worker.on('message', (m: ResponseMessage) => this.#onResponses(m.responses));
           resolve();
         } else {
           this.#expectedExit = true;
-          reject(deserializeError(message.error));
+          // Kept as the exit report's cause, so the pool's WorkerStartupError names it.
+          this.#error = deserializeError(message.error);
+          reject(this.#error);
           void this.#worker.terminate();
         }
       };
       this.#worker.once('message', onStartup);
       this.#worker.once('exit', (code) => {
-        if (this.state === 'starting') {
-          reject(this.#error ?? new Error(`Worker exited with code ${code} before it was ready`));
-        }
+        // A no-op if it was ready: a promise settles once.
+        reject(this.#error ?? new Error(`Worker exited with code ${code} before it was ready`));
       });
     });
     // The pool reads the rejection through `ready`; this only keeps it from being unhandled.
@@ -138,6 +150,23 @@ export class WorkerHandle {
   }
 
   /**
+   * Gives up on this worker at once: reports its in-flight requests through
+   * `onExit` now and terminates the thread. A statement inside SQLite's native
+   * code does not notice termination, so the thread may run on until that
+   * statement ends (see {@link gone}); the pool must not wait for it to replace
+   * the connection. The thread no longer keeps the process alive.
+   */
+  detach(cause: unknown): void {
+    if (this.state === 'exited') return;
+    this.#expectedExit = true;
+    this.#error ??= cause;
+    void this.#worker.terminate();
+    this.#worker.unref();
+    this.#refed = false;
+    this.#onExit(-1);
+  }
+
+  /**
    * Closes the connection cleanly (the worker runs `PRAGMA optimize` and
    * `close()`), then resolves once the thread has exited. The thread keeps
    * the process alive until then, so a pending close is never cut short.
@@ -157,6 +186,8 @@ export class WorkerHandle {
   }
 
   #onResponses(responses: Response[]): void {
+    // Answers a detached worker still sends belong to requests already reported.
+    if (this.state === 'exited') return;
     for (const response of responses) {
       const dispatch = this.#inflight[this.#head];
       if (dispatch === undefined || dispatch.request.id !== response.id) {
@@ -178,6 +209,8 @@ export class WorkerHandle {
   }
 
   #onExit(code: number): void {
+    if (this.#reported) return;
+    this.#reported = true;
     const wasReady = this.state === 'ready';
     this.state = 'exited';
     const pending = this.#inflight.slice(this.#head);

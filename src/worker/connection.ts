@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { serializeError } from '../errors';
 import {
+  BOUNCED,
   type BatchRequest,
   Cell,
   type Request,
@@ -136,6 +137,10 @@ export class Connection {
             default: {
               const entry = this.#cache.get(request.sql, this.#config.safeIntegers);
               readerSafe = entry.readerSafe;
+              const bounce = this.#config.role === 'writer' ? readerSafe && !this.#db.inTransaction : !readerSafe;
+              if (request.probe === true && bounce) {
+                return { id: request.id, ok: true, value: BOUNCED, readerSafe, bounced: true, cost: 0, inTransaction: false };
+              }
               value = this.#statement(entry, request);
             }
           }
