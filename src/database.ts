@@ -58,6 +58,11 @@ export class Database extends Queryable {
     return this.#pool.options.file;
   }
 
+  /** @internal */
+  get databaseName(): string {
+    return this.#pool.options.file;
+  }
+
   /** Whether this is an in-memory or temporary database (a single connection). */
   get memory(): boolean {
     return this.#pool.options.inMemory;

@@ -20,6 +20,7 @@ export type { PoolStats } from './pool';
 export { type BatchResult, type BatchStatement, Queryable } from './queryable';
 export { RowIterator } from './row-iterator';
 export { Statement } from './statement';
+export { type QueryTrace, queryChannel } from './tracing';
 export { ReadSnapshot, Transaction, type TransactionOptions } from './transaction';
 export type {
   BindParameters,

@@ -4,6 +4,7 @@
  */
 import { Readable } from 'node:stream';
 import { deserializeError, ThreadliteError } from './errors';
+import { traced, workerName } from './tracing';
 import { RemoteError, type Target } from './pool';
 import { isBounced, type NewRequest, RowMode, type RowsPayload } from './protocol';
 import { RowIterator } from './row-iterator';
@@ -29,6 +30,9 @@ export abstract class Queryable {
     options: CallOptions | undefined,
     pinned?: WorkerHandle,
   ): Promise<{ value: unknown; worker: WorkerHandle }>;
+
+  /** The database file name, for traces. @internal */
+  abstract get databaseName(): string;
 
   /** Where a statement of this SQL text runs. @internal */
   protected abstract route(sql: string): Target;
@@ -123,7 +127,10 @@ export abstract class Queryable {
    */
   async exec(sql: string, options?: CallOptions): Promise<void> {
     if (typeof sql !== 'string') throw new TypeError('Expected first argument to be a string');
-    await this.call({ op: 'exec', sql }, 'write', options);
+    await traced('exec', sql, this.databaseName, async (trace) => {
+      const { worker } = await this.callWithWorker({ op: 'exec', sql }, 'write', options);
+      if (trace !== undefined) trace.worker = workerName(worker);
+    });
   }
 
   /**
@@ -142,7 +149,12 @@ export abstract class Queryable {
       checkParams(params);
       return params === undefined ? { sql } : { sql, params };
     });
-    const results = (await this.call({ op: 'batch', statements: list }, 'write', options)) as unknown[];
+    const joined = list.map((s) => s.sql).join(';\n');
+    const results = await traced('batch', joined, this.databaseName, async (trace) => {
+      const { value, worker } = await this.callWithWorker({ op: 'batch', statements: list }, 'write', options);
+      if (trace !== undefined) trace.worker = workerName(worker);
+      return value as unknown[];
+    });
     return results.map((r) => ('rows' in (r as object) ? decodeRows(r as RowsPayload, RowMode.object) : (r as RunResult)));
   }
 

@@ -7,6 +7,7 @@ import { deserializeError } from './errors';
 import { RowMode, type RowsPayload } from './protocol';
 import type { NewRequest, Queryable } from './queryable';
 import { decodeRows } from './rows';
+import { traced, workerName } from './tracing';
 import type { IterateOptions } from './types';
 import type { WorkerHandle } from './worker-handle';
 
@@ -104,11 +105,14 @@ export class RowIterator<T> implements AsyncIterableIterator<T> {
         payload = await ahead;
       } else if (this.#cursor === undefined) {
         const request = { ...this.#request, count: this.#batchSize } as NewRequest & { id?: number };
-        const { value, worker } = await this.#owner.callWithWorker(
-          request,
-          this.#owner.routeOf(this.#request.sql),
-          this.#options,
-        );
+        const { value, worker } = await traced('iterate', this.#request.sql, this.#owner.databaseName, async (trace) => {
+          const answer = await this.#owner.callWithWorker(request, this.#owner.routeOf(this.#request.sql), this.#options);
+          if (trace !== undefined) {
+            trace.worker = workerName(answer.worker);
+            trace.rows = (answer.value as RowsPayload).rows.length;
+          }
+          return answer;
+        });
         payload = value as RowsPayload;
         this.#cursor = request.id;
         this.#worker = worker;

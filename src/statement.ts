@@ -9,6 +9,7 @@ import { RowIterator } from './row-iterator';
 import { RowMode, type RowsPayload } from './protocol';
 import { decodeRows } from './rows';
 import { AbortError } from './errors';
+import { traced, workerName } from './tracing';
 import type { BindParameters, CallOptions, ColumnDefinition, IterateOptions, RunResult } from './types';
 import type { WorkerHandle } from './worker-handle';
 
@@ -76,27 +77,51 @@ export class Statement<T = Record<string, unknown>> {
    */
   async all(params?: BindParameters, options?: CallOptions): Promise<T[]> {
     const request = this.#request('all', params);
-    const { value, worker } = await this.#owner.callWithWorker(request, this.#owner.routeOf(this.source), options);
-    const first = value as RowsPayload;
-    const rows = decodeRows(first, this.#mode);
-    if (first.done === false) {
-      await collectChunks(this.#owner, rows, (request as { id?: number }).id as number, first.rows.length, worker, this.#mode, {
-        sql: this.source,
-        signal: options?.signal,
-      });
-    }
-    return rows as T[];
+    return traced('all', this.source, this.#owner.databaseName, async (trace) => {
+      const { value, worker } = await this.#owner.callWithWorker(request, this.#owner.routeOf(this.source), options);
+      const first = value as RowsPayload;
+      const rows = decodeRows(first, this.#mode);
+      if (first.done === false) {
+        const cursor = (request as { id?: number }).id as number;
+        await collectChunks(this.#owner, rows, cursor, first.rows.length, worker, this.#mode, {
+          sql: this.source,
+          signal: options?.signal,
+        });
+      }
+      if (trace !== undefined) {
+        trace.worker = workerName(worker);
+        trace.rows = rows.length;
+      }
+      return rows as T[];
+    });
   }
 
   /** Resolves with the first row, or `undefined`. */
   async get(params?: BindParameters, options?: CallOptions): Promise<T | undefined> {
-    const payload = (await this.#owner.call(this.#request('get', params), this.#owner.routeOf(this.source), options)) as RowsPayload;
-    return decodeRows(payload, this.#mode)[0] as T | undefined;
+    const request = this.#request('get', params);
+    return traced('get', this.source, this.#owner.databaseName, async (trace) => {
+      const { value, worker } = await this.#owner.callWithWorker(request, this.#owner.routeOf(this.source), options);
+      const rows = decodeRows(value as RowsPayload, this.#mode);
+      if (trace !== undefined) {
+        trace.worker = workerName(worker);
+        trace.rows = rows.length;
+      }
+      return rows[0] as T | undefined;
+    });
   }
 
   /** Runs the statement on the writer and resolves with `{ changes, lastInsertRowid }`. */
   async run(params?: BindParameters, options?: CallOptions): Promise<RunResult> {
-    return (await this.#owner.call(this.#request('run', params), 'write', options)) as RunResult;
+    const request = this.#request('run', params);
+    return traced('run', this.source, this.#owner.databaseName, async (trace) => {
+      const { value, worker } = await this.#owner.callWithWorker(request, 'write', options);
+      const result = value as RunResult;
+      if (trace !== undefined) {
+        trace.worker = workerName(worker);
+        trace.changes = result.changes;
+      }
+      return result;
+    });
   }
 
   /** Yields rows a chunk at a time; see {@link RowIterator}. */

@@ -94,6 +94,11 @@ export class Transaction extends Queryable {
   }
 
   /** @internal */
+  get databaseName(): string {
+    return this.#pool.options.file;
+  }
+
+  /** @internal */
   protected route(): Target {
     return 'write';
   }
@@ -218,6 +223,11 @@ export class ReadSnapshot extends Queryable {
   protected submit(request: NewRequest, _target: Target, options: CallOptions | undefined, pinned?: WorkerHandle) {
     if (this.#closedBy !== undefined) return Promise.reject(this.#closedBy);
     return this.#pool.submit(request, 'read', options, { lease: this.#lease, pinned });
+  }
+
+  /** @internal */
+  get databaseName(): string {
+    return this.#pool.options.file;
   }
 
   /** @internal */
