@@ -176,8 +176,8 @@ export function deserializeError(wire: SerializedError): Error {
     default:
       err = new Error(wire.message);
       if (wire.name !== 'Error') err.name = wire.name;
-      if (wire.code !== undefined) (err as Error & { code: string }).code = wire.code;
   }
+  if (wire.code !== undefined && !(err instanceof SqliteError)) (err as Error & { code: string }).code = wire.code;
   // Start the stack at our caller: inside an awaiting async method, V8 then
   // lists the user's own awaiting frames below it.
   Error.captureStackTrace(err, deserializeError);

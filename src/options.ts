@@ -118,7 +118,7 @@ export function resolveOptions(file: unknown, options: OpenOptions | undefined):
   if (typeof options !== 'object') throw new TypeError('Expected options to be an object');
   for (const key of Object.keys(options)) {
     if (!KNOWN.has(key)) {
-      const near = [...KNOWN].find((k) => k.toLowerCase() === key.toLowerCase());
+      const near = closest(key, KNOWN);
       throw new TypeError(`Unknown option "${key}"${near === undefined ? '' : ` (did you mean "${near}"?)`}`);
     }
   }
@@ -154,7 +154,7 @@ export function resolveOptions(file: unknown, options: OpenOptions | undefined):
     statementCacheSize: count(options.statementCacheSize, 'statementCacheSize', DEFAULTS.statementCacheSize, 0, 1e6),
     maxQueue: count(options.maxQueue, 'maxQueue', DEFAULTS.maxQueue, 0, Number.MAX_SAFE_INTEGER, true),
     workerPath: workerPath(options.workerPath),
-    resourceLimits: options.resourceLimits,
+    resourceLimits: limits(options.resourceLimits),
     transactionTimeout: count(
       options.transactionTimeout,
       'transactionTimeout',
@@ -163,6 +163,48 @@ export function resolveOptions(file: unknown, options: OpenOptions | undefined):
       2 ** 31 - 1,
     ),
   });
+}
+
+/** The known name a misspelled one most likely meant: same letters ignoring case, or within two edits. */
+function closest(key: string, known: ReadonlySet<string>): string | undefined {
+  const lower = key.toLowerCase();
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const name of known) {
+    const d = editDistance(lower, name.toLowerCase());
+    if (d < bestDistance) {
+      best = name;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current[j] = Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, substitution);
+    }
+    previous = current;
+  }
+  return previous[b.length] as number;
+}
+
+function limits(value: unknown): ResourceLimits | undefined {
+  if (value === undefined) return undefined;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new TypeError('options.resourceLimits must be an object (see worker_threads resourceLimits)');
+  }
+  for (const [name, limit] of Object.entries(value)) {
+    if (!['maxOldGenerationSizeMb', 'maxYoungGenerationSizeMb', 'codeRangeSizeMb', 'stackSizeMb'].includes(name)) {
+      throw new TypeError(`Unknown option "resourceLimits.${name}"`);
+    }
+    if (typeof limit !== 'number' || !(limit > 0)) throw new RangeError(`options.resourceLimits.${name} must be a positive number`);
+  }
+  return Object.freeze({ ...(value as ResourceLimits) });
 }
 
 function flag(value: unknown, name: string, fallback: boolean): boolean {

@@ -51,7 +51,7 @@ export abstract class Queryable {
    */
   all<T = Record<string, unknown>>(sql: string, params?: BindParameters, options?: CallOptions): Promise<T[]>;
   all<T = Record<string, unknown>>(query: SqlQuery, options?: CallOptions): Promise<T[]>;
-  all<T>(sql: string | SqlQuery, params?: unknown, options?: CallOptions): Promise<T[]> {
+  async all<T>(sql: string | SqlQuery, params?: unknown, options?: CallOptions): Promise<T[]> {
     const q = normalize(sql, params, options);
     return this.prepare<T>(q.sql).all(q.params, q.options);
   }
@@ -65,7 +65,7 @@ export abstract class Queryable {
    */
   get<T = Record<string, unknown>>(sql: string, params?: BindParameters, options?: CallOptions): Promise<T | undefined>;
   get<T = Record<string, unknown>>(query: SqlQuery, options?: CallOptions): Promise<T | undefined>;
-  get<T>(sql: string | SqlQuery, params?: unknown, options?: CallOptions): Promise<T | undefined> {
+  async get<T>(sql: string | SqlQuery, params?: unknown, options?: CallOptions): Promise<T | undefined> {
     const q = normalize(sql, params, options);
     return this.prepare<T>(q.sql).get(q.params, q.options);
   }
@@ -79,7 +79,7 @@ export abstract class Queryable {
    */
   run(sql: string, params?: BindParameters, options?: CallOptions): Promise<RunResult>;
   run(query: SqlQuery, options?: CallOptions): Promise<RunResult>;
-  run(sql: string | SqlQuery, params?: unknown, options?: CallOptions): Promise<RunResult> {
+  async run(sql: string | SqlQuery, params?: unknown, options?: CallOptions): Promise<RunResult> {
     const q = normalize(sql, params, options);
     return this.prepare(q.sql).run(q.params, q.options);
   }

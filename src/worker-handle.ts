@@ -76,8 +76,10 @@ export class WorkerHandle {
     const cells = new SharedArrayBuffer(CELL_COUNT * Int32Array.BYTES_PER_ELEMENT);
     this.#cells = new Int32Array(cells);
     const workerData: WorkerConfig = { ...config, role, cells };
+    // Referenced while it starts, so a process awaiting open() cannot exit
+    // before open() settles; unreferenced once ready (an idle pool must not
+    // keep the process alive) and referenced again while work is in flight.
     this.#worker = new Worker(path, { workerData, resourceLimits, stdout: false, stderr: false });
-    this.#worker.unref();
     this.gone = new Promise<void>((resolve) => this.#worker.once('exit', () => resolve()));
     this.ready = new Promise<void>((resolve, reject) => {
       const onStartup = (message: StartupMessage) => {
@@ -86,6 +88,7 @@ export class WorkerHandle {
           this.state = 'ready';
           this.wasReady = true;
           this.readyAt = Date.now();
+          if (!this.#refed) this.#worker.unref();
           this.#worker.on('message', (m: ResponseMessage) => this.#onResponses(m.responses));
           resolve();
         } else {

@@ -147,7 +147,7 @@ test('workerPath: a worker a bundler copied elsewhere is the one that runs', asy
 // nothing keeps the event loop alive; a script doing only `await open()` then
 // often exits with code 13 (unsettled top-level await) instead of seeing the
 // rejection. Each attempt runs in a child so the hang cannot take this file down.
-test('workerPath that cannot load: open() rejects even when nothing else keeps the process alive', { todo: 'worker-handle bug: the process can exit (code 13) before open() settles' }, async (t) => {
+test('workerPath that cannot load: open() rejects even when nothing else keeps the process alive', async (t) => {
   const dir = tempDir(t);
   for (const [file, readers] of [[':memory:', 0], [join(dir, 'a.db'), 1], [':memory:', 0], [join(dir, 'b.db'), 1]]) {
     const code = `

@@ -37,7 +37,7 @@ test('option with the wrong case: TypeError suggesting the right name', async (t
   await rejectsOpen(t, { safeintegers: true }, TypeError, /did you mean "safeIntegers"\?/);
 });
 
-test('misspelled option: TypeError suggesting the nearest name', { todo: 'options.ts suggests a name only when it differs by case' }, async (t) => {
+test('misspelled option: TypeError suggesting the nearest name', async (t) => {
   await rejectsOpen(t, { reader: 2 }, TypeError, /Unknown option "reader".*did you mean "readers"\?/);
   await rejectsOpen(t, { safeInteger: true }, TypeError, /did you mean "safeIntegers"\?/);
   await rejectsOpen(t, { timout: 5 }, TypeError, /did you mean "timeout"\?/);
@@ -68,7 +68,7 @@ test('wrong types: TypeError naming options.X', async (t) => {
   for (const [options, re] of cases) await rejectsOpen(t, options, TypeError, re);
 });
 
-test('resourceLimits of the wrong type: TypeError naming options.resourceLimits', { todo: 'options.ts passes resourceLimits through unchecked; open() succeeds' }, async (t) => {
+test('resourceLimits of the wrong type: TypeError naming options.resourceLimits', async (t) => {
   await rejectsOpen(t, { resourceLimits: 'big' }, TypeError, /options\.resourceLimits/);
 });
 
@@ -141,7 +141,7 @@ test('SQL that is not a string: TypeError', async (t) => {
   assert.deepEqual(await db.get('SELECT 2 AS two'), { two: 2 }, 'the pool still works');
 });
 
-test('SQL that is not a string: async query methods reject rather than throw', { todo: 'queryable.ts all/get/run throw synchronously (prepare() throws inside them)' }, async (t) => {
+test('SQL that is not a string: async query methods reject rather than throw', async (t) => {
   const db = await openTemp(t, { readers: 0 });
   for (const method of ['all', 'get', 'run', 'exec']) {
     let promise;
@@ -233,7 +233,7 @@ test('a setup module that throws makes open() reject with that error', async (t)
   assert.match(missing.message, /Cannot find module/);
 });
 
-test('the error a setup module throws keeps its code', { todo: 'errors.ts rebuilds TypeError/RangeError without their code' }, async (t) => {
+test('the error a setup module throws keeps its code', async (t) => {
   const err = await open(tempFile(t), { readers: 0, setup: fixture('fidelity-setup-throws.mjs') }).catch((e) => e);
   assert.equal(err.code, 'E_SETUP_FIXTURE');
 });
