@@ -11,7 +11,12 @@ export function percentile(values, p) {
   return sorted[i];
 }
 
-export const median = (values) => percentile(values, 50);
+export function median(values) {
+  if (values.length === 0) return NaN;
+  const sorted = Float64Array.from(values).sort();
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
 
 /**
  * Measures how late a 1 ms interval fires on this thread. A gap of g ms between

@@ -225,8 +225,8 @@ once into \`bench/data/\` (git-ignored) and reused. All connections use
 ## How to run
 
 \`\`\`sh
-npm run bench                       # full run: 1,000,000 rows, 4 repetitions (< 10 min)
-npm run bench -- --quick            # 200,000 rows, 2 repetitions, short trials (< 2 min)
+npm run bench                       # full run: 1,000,000 rows, 3 repetitions (< 10 min)
+npm run bench -- --quick            # 200,000 rows, 2 repetitions, short trials, no readers:1 (< 2 min)
 npm run bench -- --scenario groupby-4 --scenario http --reps 3
 npm run bench -- --driver threadlite --json /tmp/raw.json    # baseline + threadlite only
 node bench/run.mjs --scenario all-100k --driver threadlite --cpu-prof   # .cpuprofile per trial

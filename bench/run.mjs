@@ -5,9 +5,10 @@
 // repetition, then the median of those ratios.
 //
 //   node bench/run.mjs [--quick] [--reps N] [--scenario NAME]... [--driver NAME]...
-//                      [--json FILE] [--cpu-prof] [--no-docs]
+//                      [--json FILE] [--cpu-prof] [--no-docs] [--from RAW.json]
+// --from re-renders the table and docs from a saved run's raw figures without running.
 import { fork } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +23,7 @@ export const BASELINE = 'better-sqlite3';
 const ALL_DRIVERS = ['better-sqlite3', 'naive-pool', 'threadlite', 'threadlite-r1'];
 
 function parseArgs(argv) {
-  const opts = { quick: false, reps: undefined, scenarios: [], drivers: [], json: undefined, cpuProf: false, docs: true };
+  const opts = { quick: false, reps: undefined, scenarios: [], drivers: [], json: undefined, cpuProf: false, docs: true, from: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -36,6 +37,7 @@ function parseArgs(argv) {
     else if (a === '--json') opts.json = value();
     else if (a === '--cpu-prof') opts.cpuProf = true;
     else if (a === '--no-docs') opts.docs = false;
+    else if (a === '--from') opts.from = value();
     else if (a === '--help' || a === '-h') {
       console.log('node bench/run.mjs [--quick] [--reps N] [--scenario NAME]... [--driver NAME]... [--json FILE] [--cpu-prof] [--no-docs]');
       console.log(`scenarios: ${SCENARIOS.join(', ')}\ndrivers: ${ALL_DRIVERS.join(', ')}`);
@@ -62,7 +64,11 @@ function runTrial(spec, execArgv) {
       const line = out.split('\n').find((l) => l.startsWith('BENCH_RESULT '));
       const wallMs = Date.now() - started;
       if (code === 0 && line) resolvePromise({ result: JSON.parse(line.slice('BENCH_RESULT '.length)), wallMs });
-      else resolvePromise({ error: `exit ${code ?? signal}: ${err.trim().split('\n').slice(-3).join(' | ')}`, wallMs });
+      else {
+        const lines = err.trim().split('\n');
+        const reason = lines.find((l) => /Error|error:/.test(l)) ?? lines.at(-1) ?? '';
+        resolvePromise({ error: `exit ${code ?? signal}: ${reason.trim()}`, stderr: err, wallMs });
+      }
     });
   });
 }
@@ -112,12 +118,24 @@ export function summarize(trials, scenarioNames, modules) {
   return summary;
 }
 
+async function rerender(opts) {
+  const saved = JSON.parse(readFileSync(resolve(opts.from), 'utf8'));
+  const modules = {};
+  for (const s of saved.meta.scenarios) modules[s] = await import(`./scenarios/${s}.mjs`);
+  const report = { ...saved, summary: summarize(saved.trials, saved.meta.scenarios, modules) };
+  console.log(formatText(report, modules));
+  if (opts.docs) writeDocs(report, modules);
+}
+
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
-  const reps = opts.reps ?? (opts.quick ? 2 : 4);
+  if (opts.from) return rerender(opts);
+  const reps = opts.reps ?? (opts.quick ? 2 : 3);
   const rows = opts.quick ? 200_000 : 1_000_000;
   const scenarioNames = opts.scenarios.length ? opts.scenarios : SCENARIOS;
-  const drivers = opts.drivers.length ? [...new Set([BASELINE, ...opts.drivers])] : ALL_DRIVERS;
+  // --quick leaves out the readers: 1 variant to stay under two minutes.
+  const defaults = opts.quick ? ALL_DRIVERS.filter((d) => d !== 'threadlite-r1') : ALL_DRIVERS;
+  const drivers = opts.drivers.length ? [...new Set([BASELINE, ...opts.drivers])] : defaults;
   const file = ensureData(rows);
   const modules = {};
   for (const s of scenarioNames) modules[s] = await import(`./scenarios/${s}.mjs`);
@@ -159,7 +177,7 @@ async function main() {
   const latest = join(HERE, 'results', 'latest.json');
   writeFileSync(latest, JSON.stringify(report, null, 2));
   if (opts.json) writeFileSync(resolve(opts.json), JSON.stringify(report, null, 2));
-  const complete = scenarioNames.length === SCENARIOS.length && drivers.length === ALL_DRIVERS.length;
+  const complete = scenarioNames.length === SCENARIOS.length && defaults.every((d) => drivers.includes(d));
   if (opts.docs && complete) {
     writeDocs(report, modules);
     console.error('wrote docs/benchmark.md and docs/benchmark.svg');
