@@ -193,7 +193,28 @@ column with the project's target.
 ${markdownTable(report, modules)}
 
 ![Relative performance chart](benchmark.svg)
-${errors.length ? `\nTrials that failed:\n\n${errors.join('\n')}\n` : ''}
+${errors.length ? `\nTrials that failed (left out of the medians and of their repetition's ratios):\n\n${errors.join('\n')}\n` : ''}
+## Where threadlite loses time (profiled during the first full run, see \`--cpu-prof\`)
+
+Notes from profiling trials with \`--cpu-prof\` and \`node bench/prof-summary.mjs\`; re-check them after
+changes to \`src/\`. The machine was shared with other test runs while these figures were taken, so
+single figures move by ±50% between repetitions; the paired ratios are the figures to read.
+
+- **Sequential point reads (×4 latency)**: the main thread is idle ~70% and the reader ~57% of
+  the trial; the JS on either side (\`postMessage\`, the statement cache, \`#statement\` in
+  \`dist/worker/connection.js\`) is a few µs. The rest is the two thread hops (wake-up of the
+  sleeping worker, then of the main thread). The naive pool pays the same (×4), so ≤ ×3 needs a
+  cheaper wake-up than \`postMessage\` (e.g. \`Atomics.wait/notify\` on a \`SharedArrayBuffer\`).
+- **64 in flight**: \`readers: 1\` beats the default (2 readers on 2 cores): with the writer, two
+  readers and the main thread, four threads compete for two cores.
+- **Heavy GROUP BY (×1.0 instead of ×1.9)**: \`src/pool.ts\` lets heavy reads use at most
+  \`readers - 1\` readers (one is kept for light reads), so with the default 2 readers only one
+  GROUP BY runs at a time. The event loop stays at the idle noise floor.
+- **HTTP light p99**: light reads wait while heavy ones saturate both cores; the main thread
+  itself stays free (see the GROUP BY probe).
+- **100k-row \`all()\`**: the time is the worker's \`all()\` plus the structured clone of ~17 MB;
+  the main thread's longest stall drops from ~210 ms to ~15–25 ms.
+
 ## What each scenario does
 
 - **Point read, sequential**: \`SELECT * FROM items WHERE id = ?\` with random ids, one
