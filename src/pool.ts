@@ -450,8 +450,9 @@ export class Pool {
     // Heavy reads may hold at most all readers but one, so that light reads
     // always find a connection; each heavy read waits for an idle reader.
     const heavySlots = Math.max(1, this.#readers.length - 1);
+    let busyHeavy = 0;
     while (this.#heavyQueue.length > 0) {
-      let busyHeavy = 0;
+      busyHeavy = 0;
       let idle: WorkerHandle | undefined;
       for (const r of this.#readers) {
         if (r.heavy > 0) busyHeavy++;
@@ -461,8 +462,11 @@ export class Pool {
       this.#queued--;
       this.#sendTo(this.#heavyQueue.shift() as Job, idle);
     }
-    // A reader kept free of light work while a heavy read waits for it.
-    const reserved = this.#heavyQueue.length > 0 ? this.#leastLoaded(undefined, false) : undefined;
+    // While a heavy read waits for a free heavy slot, one reader is kept free
+    // of new light work so that it drains. When every heavy slot is taken, no
+    // reader is reserved: the rest are for light reads.
+    const reserved =
+      this.#heavyQueue.length > 0 && busyHeavy < heavySlots ? this.#leastLoaded(undefined, false) : undefined;
     while (this.#lightQueue.length > 0) {
       const item = this.#lightQueue[0] as QueueItem;
       const reader = this.#leastLoaded(reserved, 'request' in item && item.cancellable);

@@ -24,31 +24,38 @@ async function start(): Promise<void> {
     port?.postMessage({ type: 'startup-error', error: serializeError(err) } satisfies StartupMessage);
     return;
   }
+  // Answers wait here until every message already queued has been served,
+  // then leave in one message: under load a whole pipeline of requests is
+  // answered with one postMessage (one wake-up of the main thread).
+  let pending: Response[] = [];
+  let flushQueued = false;
+  const flush = () => {
+    flushQueued = false;
+    if (pending.length === 0) return;
+    post(pending);
+    pending = [];
+  };
   port?.on('message', (requests: Request[]) => {
-    let pending: Response[] = [];
     for (const request of requests) {
       // Answer what is done before a request that may take long, so that
-      // light results never wait behind a heavy one sharing this message.
-      if (pending.length > 0 && connection.isHeavy(request)) {
-        post(pending);
-        pending = [];
-      }
+      // light results never wait behind a heavy one.
+      if (pending.length > 0 && connection.isHeavy(request)) flush();
       Atomics.add(cells, Cell.started, 1);
       const response = connection.execute(request);
       pending.push(response);
       // The writer acknowledges every change at once: a change that committed
       // must be reported even if this worker is terminated a moment later.
-      if (config.role === 'writer' && request.op !== 'next' && !response.readerSafe) {
-        post(pending);
-        pending = [];
-      }
+      if (config.role === 'writer' && request.op !== 'next' && !response.readerSafe) flush();
       if (request.op === 'close') {
-        post(pending);
+        flush();
         port?.close();
         return;
       }
     }
-    if (pending.length > 0) post(pending);
+    if (pending.length > 0 && !flushQueued) {
+      flushQueued = true;
+      setImmediate(flush);
+    }
   });
   port?.postMessage({ type: 'ready' } satisfies StartupMessage);
 }
