@@ -185,7 +185,8 @@ export class Pool {
     if (this.route(sql) !== 'write' || this.#readers.length === 0 || this.#routes.has(sql)) return undefined;
     // While a transaction holds the writer, ask a reader instead: a read must
     // not wait for someone else's transaction to end.
-    return this.#writer.leased ? 'read' : 'write';
+    // Likewise once the writer slot gave up starting: reads must still work.
+    return this.#writer.leased || this.#writerFailure !== undefined ? 'read' : 'write';
   }
 
   /** Runs one request and resolves with its value (and the worker that answered). */
@@ -661,7 +662,8 @@ export class Pool {
       this.#pump();
     };
     if (delay === 0) start();
-    else setTimeout(start, delay).unref();
+    // Referenced: calls waiting for this slot must keep the process alive.
+    else setTimeout(start, delay);
   }
 
   #fail(item: QueueItem, err: Error): void {
