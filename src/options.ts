@@ -17,7 +17,9 @@ import type { ResourceLimits } from 'node:worker_threads';
 export interface OpenOptions {
   /**
    * Read-only reader connections, each in its own worker, beside the one writer.
-   * Default: `os.availableParallelism()`. Forced to 0 for `:memory:` and `''`
+   * Default: `os.availableParallelism() + 1`: heavy reads may occupy all readers
+   * but one, so with this default they can use every core while one reader
+   * stays free for light reads. Forced to 0 for `:memory:` and `''`
    * (temporary) databases, which exist inside one connection only.
    */
   readers?: number;
@@ -123,7 +125,7 @@ export function resolveOptions(file: unknown, options: OpenOptions | undefined):
     }
   }
   const inMemory = file === '' || file === ':memory:';
-  const readers = inMemory ? 0 : count(options.readers, 'readers', availableParallelism(), 0, 64);
+  const readers = inMemory ? 0 : count(options.readers, 'readers', availableParallelism() + 1, 0, 64);
   const pragmas: Array<readonly [string, string]> = [];
   if (options.pragmas !== undefined) {
     if (options.pragmas === null || typeof options.pragmas !== 'object') {

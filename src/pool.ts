@@ -15,7 +15,7 @@ import {
   WorkerStartupError,
 } from './errors';
 import { callTimeout, type ResolvedOptions } from './options';
-import type { NewRequest, Request, Response } from './protocol';
+import { isBounced, type NewRequest, type Request, type Response } from './protocol';
 import type { CallOptions } from './types';
 import { type Dispatch, type ExitReport, WorkerHandle } from './worker-handle';
 
@@ -206,7 +206,8 @@ export class Pool {
       }
     }
     const sql = 'sql' in request ? (request.sql as string) : undefined;
-    const estimate = sql === undefined ? 0 : (this.#costs.get(sql) ?? 0);
+    const known = sql === undefined ? 0 : this.#costs.get(sql);
+    const estimate = known ?? 0;
     (request as Request).id = this.#nextId++;
     if (this.#nextId >= 2 ** 31) this.#nextId = 1;
     return new Promise((resolve, reject) => {
@@ -216,7 +217,9 @@ export class Pool {
         target,
         lease,
         pinned: via.pinned ?? lease?.worker,
-        heavy: target === 'read' && estimate >= HEAVY_MS,
+        // A read never seen to finish may be heavy: until its cost is known it
+        // waits for an idle reader rather than queue behind, or ahead of, light reads.
+        heavy: target === 'read' && (known === undefined || known >= HEAVY_MS),
         estimate,
         cancellable: false,
         worker: undefined,
@@ -392,7 +395,8 @@ export class Pool {
     job.settled = true;
     job.disarm?.();
     if (err === undefined) {
-      this.#stats.completed++;
+      // A bounced probe is half of one call: the call counts when its second half settles.
+      if (!isBounced(value)) this.#stats.completed++;
       job.resolve({ value, worker: worker as WorkerHandle });
     } else {
       this.#stats.failed++;
