@@ -94,8 +94,23 @@ export interface CloseCursorRequest {
 export interface BatchRequest {
   id: number;
   op: 'batch';
-  statements: ReadonlyArray<{ sql: string; params?: BindParameters }>;
+  /**
+   * Runs of consecutive statements with the same SQL text: the text crosses
+   * once per run, not once per statement (100k inserts are one run).
+   * `params[i]` is `null` for a statement without parameters.
+   */
+  groups: ReadonlyArray<{ sql: string; params: ReadonlyArray<BindParameters | null> }>;
 }
+
+/**
+ * The answer to one batch group: for a statement that returns no data, the
+ * `changes` and `lastInsertRowid` of each run, side by side (cheaper to send
+ * than one object per statement); for one that returns data, its rows.
+ * @internal
+ */
+export type BatchGroupResult =
+  | { changes: number[]; lastInsertRowid: Array<number | bigint> }
+  | { rows: RowsPayload[] };
 
 /** Closes the connection cleanly (`PRAGMA optimize` first on the writer). @internal */
 export interface CloseRequest {

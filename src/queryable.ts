@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { deserializeError, ThreadliteError } from './errors';
 import { traced, workerName } from './tracing';
 import { RemoteError, type Target } from './pool';
-import { isBounced, type NewRequest, RowMode, type RowsPayload } from './protocol';
+import { type BatchGroupResult, isBounced, type NewRequest, RowMode, type RowsPayload } from './protocol';
 import { RowIterator } from './row-iterator';
 import { decodeRows } from './rows';
 import { Statement } from './statement';
@@ -143,19 +143,34 @@ export abstract class Queryable {
    */
   async batch(statements: readonly BatchStatement[], options?: CallOptions): Promise<BatchResult[]> {
     if (!Array.isArray(statements)) throw new TypeError('Expected an array of statements');
-    const list = statements.map((entry, i) => {
+    // Consecutive statements with the same SQL travel as one group.
+    const groups: Array<{ sql: string; params: Array<BindParameters | null> }> = [];
+    let last: (typeof groups)[number] | undefined;
+    for (let i = 0; i < statements.length; i++) {
+      const entry = statements[i];
       const [sql, params] = typeof entry === 'string' ? [entry] : Array.isArray(entry) ? entry : [];
       if (typeof sql !== 'string') throw new TypeError(`batch[${i}] must be a SQL string or a [sql, params] pair`);
       checkParams(params);
-      return params === undefined ? { sql } : { sql, params };
-    });
-    const joined = list.map((s) => s.sql).join(';\n');
-    const results = await traced('batch', joined, this.databaseName, async (trace) => {
-      const { value, worker } = await this.callWithWorker({ op: 'batch', statements: list }, 'write', options);
+      if (last === undefined || last.sql !== sql) groups.push((last = { sql, params: [] }));
+      last.params.push(params === undefined ? null : (params as BindParameters));
+    }
+    const summary = groups.map((g) => g.sql).join(';\n');
+    const answers = await traced('batch', summary, this.databaseName, async (trace) => {
+      const { value, worker } = await this.callWithWorker({ op: 'batch', groups }, 'write', options);
       if (trace !== undefined) trace.worker = workerName(worker);
-      return value as unknown[];
+      return value as BatchGroupResult[];
     });
-    return results.map((r) => ('rows' in (r as object) ? decodeRows(r as RowsPayload, RowMode.object) : (r as RunResult)));
+    const results: BatchResult[] = [];
+    for (const answer of answers) {
+      if ('rows' in answer) {
+        for (const payload of answer.rows) results.push(decodeRows(payload, RowMode.object));
+      } else {
+        for (let i = 0; i < answer.changes.length; i++) {
+          results.push({ changes: answer.changes[i] as number, lastInsertRowid: answer.lastInsertRowid[i] as number | bigint });
+        }
+      }
+    }
+    return results;
   }
 
   /**

@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { serializeError } from '../errors';
 import {
   BOUNCED,
+  type BatchGroupResult,
   type BatchRequest,
   Cell,
   type Request,
@@ -307,7 +308,7 @@ export class Connection {
     // without ending the outer transaction.
     this.#db.exec(nested ? 'SAVEPOINT threadlite_batch' : 'BEGIN IMMEDIATE');
     try {
-      const results = request.statements.map(({ sql, params }) => this.#batchStatement(sql, params));
+      const results = request.groups.map(({ sql, params }) => this.#batchGroup(sql, params));
       this.#db.exec(nested ? 'RELEASE threadlite_batch' : 'COMMIT');
       return results;
     } catch (err) {
@@ -318,18 +319,29 @@ export class Connection {
     }
   }
 
-  #batchStatement(sql: string, params: BindParameters | undefined): unknown {
+  #batchGroup(sql: string, paramSets: ReadonlyArray<BindParameters | null>): BatchGroupResult {
     const entry = this.#cache.get(sql, this.#config.safeIntegers);
     const { stmt } = entry;
     if (entry.safeIntegers !== this.#config.safeIntegers) {
       stmt.safeIntegers(this.#config.safeIntegers);
       entry.safeIntegers = this.#config.safeIntegers;
     }
-    if (!stmt.reader) return params === undefined ? stmt.run() : stmt.run(params);
+    if (!stmt.reader) {
+      const changes: number[] = [];
+      const lastInsertRowid: Array<number | bigint> = [];
+      for (const params of paramSets) {
+        const result = params === null ? stmt.run() : stmt.run(params);
+        changes.push(result.changes);
+        lastInsertRowid.push(result.lastInsertRowid);
+      }
+      return { changes, lastInsertRowid };
+    }
     const rebuild = protoRebuild(entry, RowMode.object);
     const mode = rebuild === undefined ? RowMode.object : RowMode.raw;
     if (entry.mode !== mode) applyMode(entry, mode);
-    return this.#rowsPayload(params === undefined ? stmt.all() : stmt.all(params), mode, rebuild);
+    return {
+      rows: paramSets.map((params) => this.#rowsPayload(params === null ? stmt.all() : stmt.all(params), mode, rebuild)),
+    };
   }
 
   #close(): void {
