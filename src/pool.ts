@@ -56,7 +56,10 @@ interface Job extends Dispatch {
   readonly lease: Lease | undefined;
   /** Cursor steps must go to the worker that holds the cursor. */
   readonly pinned: WorkerHandle | undefined;
-  readonly heavy: boolean;
+  /** Waits for an idle reader (cleared if its statement turns out light while it waits). */
+  heavy: boolean;
+  /** Heavy only because its cost is not known yet. */
+  readonly guessed: boolean;
   readonly estimate: number;
   /** Has a signal or timeout: never shares a worker with other calls (see #accepts). */
   cancellable: boolean;
@@ -123,6 +126,8 @@ export class Pool {
   #shutdown = false;
   /** Recycled workers whose threads have not ended yet (a native statement runs on). */
   readonly #dying = new Set<Promise<void>>();
+  /** Set when a statement's first cost was light: queued guesses may be light too. */
+  #learnedLight = false;
   /** Unasked deaths soon after opening, in a row, per slot. */
   readonly #rapidCrashes = new Map<number, number>();
   #idleWaiters: Array<() => void> = [];
@@ -220,6 +225,7 @@ export class Pool {
         // A read never seen to finish may be heavy: until its cost is known it
         // waits for an idle reader rather than queue behind, or ahead of, light reads.
         heavy: target === 'read' && (known === undefined || known >= HEAVY_MS),
+        guessed: target === 'read' && known === undefined,
         estimate,
         cancellable: false,
         worker: undefined,
@@ -455,6 +461,19 @@ export class Pool {
     // Heavy reads may hold at most all readers but one, so that light reads
     // always find a connection; each heavy read waits for an idle reader.
     const heavySlots = Math.max(1, this.#readers.length - 1);
+    if (this.#learnedLight && this.#heavyQueue.length > 0) {
+      // Reads queued as possibly heavy whose statement has since run fast: light after all.
+      for (let i = this.#heavyQueue.length - 1; i >= 0; i--) {
+        const job = this.#heavyQueue[i] as Job;
+        const cost = job.sql === undefined ? undefined : this.#costs.get(job.sql);
+        if (job.guessed && cost !== undefined && cost < HEAVY_MS) {
+          this.#heavyQueue.splice(i, 1);
+          job.heavy = false;
+          this.#lightQueue.push(job);
+        }
+      }
+    }
+    this.#learnedLight = false;
     let busyHeavy = 0;
     while (this.#heavyQueue.length > 0) {
       busyHeavy = 0;
@@ -463,9 +482,16 @@ export class Pool {
         if (r.heavy > 0) busyHeavy++;
         else if (r.state === 'ready' && !r.leased && r.inflight === 0 && idle === undefined) idle = r;
       }
-      if (busyHeavy >= heavySlots || idle === undefined) break;
+      if (idle === undefined) break;
+      let index = 0;
+      if (busyHeavy >= heavySlots) {
+        // Every heavy slot is taken: only a read of unknown cost may try the
+        // idle reader (most are light; once one finishes, its twins queue as light).
+        index = this.#heavyQueue.findIndex((job) => job.guessed);
+        if (index === -1) break;
+      }
       this.#queued--;
-      this.#sendTo(this.#heavyQueue.shift() as Job, idle);
+      this.#sendTo(this.#heavyQueue.splice(index, 1)[0] as Job, idle);
     }
     // While a heavy read waits for a free heavy slot, one reader is kept free
     // of new light work so that it drains. When every heavy slot is taken, no
@@ -546,7 +572,9 @@ export class Pool {
       if (!(response.ok && response.bounced === true)) {
         if (this.#costs.size >= MAX_TRACKED_SQL) this.#costs.clear();
         const old = this.#costs.get(sql);
-        this.#costs.set(sql, old === undefined ? response.cost : old + COST_SMOOTHING * (response.cost - old));
+        const cost = old === undefined ? response.cost : old + COST_SMOOTHING * (response.cost - old);
+        this.#costs.set(sql, cost);
+        if (old === undefined && cost < HEAVY_MS) this.#learnedLight = true;
       }
       if (response.readerSafe !== undefined) {
         if (this.#routes.size >= MAX_TRACKED_SQL) this.#routes.clear();

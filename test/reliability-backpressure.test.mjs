@@ -1,0 +1,187 @@
+// Backpressure and fairness: maxQueue, bounded memory under a flood of calls,
+// long reads not blocking short ones, writes not starved by reads, stats().
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { AbortError, open, QueueFullError, SqliteError, TimeoutError } from 'threadlite';
+import { createGate, setupModule } from './fixtures/rel-gate.mjs';
+import { openTemp, tempFile } from './helpers.mjs';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc');
+
+async function openGated(t, options = {}) {
+  const gate = createGate();
+  const db = await open(tempFile(t), { setup: setupModule, ...options });
+  t.after(async () => {
+    gate.close();
+    await db.close();
+  });
+  return { db, gate };
+}
+
+test('maxQueue: calls beyond it fail at once with QueueFullError; accepted calls all settle', async (t) => {
+  const { db, gate } = await openGated(t, { readers: 1, maxQueue: 10 });
+  await db.exec('CREATE TABLE t(x)');
+  const blocker = db.run('INSERT INTO t SELECT rel_block()');
+  await gate.waitEntered(1);
+  // Calls with a deadline wait in the pool's queue (not pipelined to the busy writer).
+  const accepted = [];
+  for (let i = 0; i < 10; i++) accepted.push(db.run('INSERT INTO t VALUES (?)', [i], { timeout: 60_000 }));
+  assert.equal(db.stats().queued, 10);
+  const refused = [];
+  for (let i = 0; i < 5; i++) refused.push(db.run('INSERT INTO t VALUES (?)', [100 + i], { timeout: 60_000 }));
+  refused.push(db.all('SELECT * FROM t'), db.transaction(async () => {}), db.read(async () => {}));
+  for (const p of refused) {
+    await assert.rejects(p, (err) => {
+      assert.ok(err instanceof QueueFullError);
+      assert.equal(err.code, 'ERR_THREADLITE_QUEUE_FULL');
+      return true;
+    });
+  }
+  assert.equal(db.stats().rejected, refused.length);
+  gate.release();
+  await blocker;
+  for (const p of accepted) assert.equal((await p).changes, 1);
+  assert.equal((await db.get('SELECT count(*) AS n FROM t')).n, 11);
+  assert.equal(db.stats().queued, 0);
+});
+
+test('100,000 calls at once: memory stays bounded and every accepted call settles', async (t) => {
+  const db = await openTemp(t, { readers: 2, maxQueue: 60_000 });
+  await db.exec('CREATE TABLE t(x)');
+  // Learn both statements' routes and costs first.
+  await db.run('INSERT INTO t VALUES (?)', [-1]);
+  await db.get('SELECT ? AS v', [0]);
+  await db.get('SELECT ? AS v', [0]);
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const total = 100_000;
+  const calls = new Array(total);
+  for (let i = 0; i < total; i++) {
+    calls[i] = i % 5 === 0 ? db.run('INSERT INTO t VALUES (?)', [i]) : db.get('SELECT ? AS v', [i]);
+  }
+  const peak = process.memoryUsage().heapUsed;
+  const settled = await Promise.allSettled(calls);
+  let ok = 0;
+  let full = 0;
+  let inserted = 0;
+  for (const [i, r] of settled.entries()) {
+    if (r.status === 'fulfilled') {
+      ok++;
+      if (i % 5 === 0) inserted++;
+      else assert.equal(r.value.v, i);
+    } else {
+      assert.ok(r.reason instanceof QueueFullError, String(r.reason));
+      full++;
+    }
+  }
+  assert.equal(ok + full, total);
+  assert.ok(full > 0 && full <= total - 60_000, `refused ${full}`);
+  assert.equal(db.stats().rejected, full);
+  assert.equal((await db.get('SELECT count(*) AS n FROM t')).n, inserted + 1);
+  calls.length = 0;
+  settled.length = 0;
+  gc();
+  const after = process.memoryUsage().heapUsed;
+  const mb = (n) => Math.round(n / 2 ** 20);
+  // Each pending call costs ~2-3 KB of promises and async frames, queued or
+  // refused alike (measured: ~215-300 MB for 100k, whatever maxQueue is).
+  assert.ok(peak - before < 400 * 2 ** 20, `peak growth ${mb(peak - before)} MB`);
+  assert.ok(after - before < 50 * 2 ** 20, `retained ${mb(after - before)} MB`);
+  const stats = db.stats();
+  assert.equal(stats.queued, 0);
+  assert.equal(stats.running, 0);
+});
+
+test('a long read on one reader does not hold up short reads on the other', async (t) => {
+  const { db, gate } = await openGated(t, { readers: 2 });
+  await db.exec('CREATE TABLE t(x); INSERT INTO t VALUES (1), (2), (3)');
+  const order = [];
+  const long = db.get('SELECT rel_block() AS x, (SELECT sum(x) FROM t) AS s').then((r) => {
+    order.push('long');
+    return r;
+  });
+  await gate.waitEntered(1);
+  const shorts = [];
+  for (let i = 0; i < 200; i++) {
+    shorts.push(db.get('SELECT x * ? AS y FROM t WHERE x = 2', [i]).then((r) => order.push('short') && r));
+  }
+  // Every short read completes while the long one is provably still running.
+  const rows = await Promise.all(shorts);
+  assert.equal(rows[7].y, 14);
+  assert.equal(Atomics.load(gate.cells, 1), 0);
+  gate.release();
+  assert.deepEqual(await long, { x: 1, s: 6 });
+  assert.equal(order.indexOf('long'), 200);
+});
+
+test('writes are not starved by a steady stream of reads', async (t) => {
+  const db = await openTemp(t, { readers: 2 });
+  await db.exec('CREATE TABLE t(x)');
+  let writesDone = false;
+  let readsDuringWrites = 0;
+  const reader = async () => {
+    while (!writesDone) {
+      await db.get('SELECT count(*) AS n FROM t');
+      readsDuringWrites++;
+    }
+  };
+  const readers = Array.from({ length: 16 }, reader);
+  for (let i = 0; i < 100; i++) await db.run('INSERT INTO t VALUES (?)', [i]);
+  await db.transaction(async (tx) => {
+    for (let i = 100; i < 110; i++) await tx.run('INSERT INTO t VALUES (?)', [i]);
+  });
+  writesDone = true;
+  await Promise.all(readers);
+  assert.ok(readsDuringWrites > 0);
+  assert.equal((await db.get('SELECT count(*) AS n FROM t')).n, 110);
+});
+
+test('stats() counts every kind of outcome', async (t) => {
+  const { db, gate } = await openGated(t, { readers: 1, maxQueue: 3 });
+  const fresh = db.stats();
+  assert.deepEqual(
+    { ...fresh, workers: undefined },
+    { queued: 0, running: 0, completed: 0, failed: 0, timedOut: 0, aborted: 0, rejected: 0, respawns: 0, workers: undefined },
+  );
+  assert.deepEqual(
+    fresh.workers.map((w) => [w.role, w.state, w.inflight, w.leased]),
+    [
+      ['writer', 'ready', 0, false],
+      ['reader', 'ready', 0, false],
+    ],
+  );
+  await db.exec('CREATE TABLE t(x)'); // completed 1
+  for (let i = 0; i < 5; i++) await db.run('INSERT INTO t VALUES (?)', [i]); // completed 6
+  for (let i = 0; i < 3; i++) await db.get('SELECT count(*) AS n FROM t'); // completed 9
+  await assert.rejects(db.run('INSERT INTO nope VALUES (1)'), SqliteError); // failed 1
+  await assert.rejects(db.get('SELECT rel_block()', [], { timeout: 20 }), TimeoutError); // failed 2, timedOut 1, respawn 1
+  const c = new AbortController();
+  const aborted = db.get('SELECT rel_block() AS b', [], { signal: c.signal });
+  await gate.waitEntered(2);
+  let s = db.stats();
+  assert.equal(s.running, 1);
+  assert.equal(s.workers.reduce((n, w) => n + w.inflight, 0), 1);
+  c.abort();
+  await assert.rejects(aborted, AbortError); // failed 3, aborted 1, respawn 2
+  // Fill the queue behind a blocked writer, then overflow it.
+  gate.reset();
+  const blocker = db.run('INSERT INTO t SELECT rel_block()');
+  await gate.waitEntered(1);
+  const queued = [1, 2, 3].map((x) => db.run('INSERT INTO t VALUES (?)', [x], { timeout: 60_000 }));
+  s = db.stats();
+  assert.equal(s.queued, 3);
+  assert.equal(s.running, 1);
+  await assert.rejects(db.run('INSERT INTO t VALUES (4)'), QueueFullError); // rejected 1
+  gate.release();
+  await blocker; // completed 10
+  await Promise.all(queued); // completed 13
+  s = db.stats();
+  assert.deepEqual(
+    { ...s, workers: undefined },
+    { queued: 0, running: 0, completed: 13, failed: 3, timedOut: 1, aborted: 1, rejected: 1, respawns: 2, workers: undefined },
+  );
+  assert.ok(s.workers.every((w) => w.state === 'ready' || w.state === 'starting'));
+});
