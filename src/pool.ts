@@ -125,7 +125,7 @@ export class Pool {
   /** Set once close() has drained the queues and is closing the connections. */
   #shutdown = false;
   /** Recycled workers whose threads have not ended yet (a native statement runs on). */
-  readonly #dying = new Set<Promise<void>>();
+  readonly #dying = new Set<WorkerHandle>();
   /** Set when a statement's first cost was light: queued guesses may be light too. */
   #learnedLight = false;
   /** Unasked deaths soon after opening, in a row, per slot. */
@@ -283,9 +283,8 @@ export class Pool {
     if (worker.state === 'exited') return;
     worker.interrupt();
     // Detach at once: the replacement starts now, whatever the old thread does.
-    const gone = worker.gone;
-    this.#dying.add(gone);
-    void gone.then(() => this.#dying.delete(gone));
+    this.#dying.add(worker);
+    void worker.gone.then(() => this.#dying.delete(worker));
     worker.detach(new Error(`The ${worker.role} worker was terminated: a call running on it was cancelled`));
   }
 
@@ -317,7 +316,7 @@ export class Pool {
       const closeOne = (worker: WorkerHandle) => worker.close(this.#nextId++);
       // Terminated workers may still be inside a native statement: wait for
       // them to end, so that no thread uses the file once close() resolves.
-      await Promise.all([...this.#dying]);
+      await Promise.all([...this.#dying].map((w) => w.keepAlive()));
       await Promise.all(this.#readers.map(closeOne));
       // The writer closes last: the last connection checkpoints and removes the WAL.
       await closeOne(this.#writer);

@@ -146,6 +146,12 @@ export class WorkerHandle {
     Atomics.store(this.#cells, Cell.interrupt, 1);
   }
 
+  /** Keeps the process alive until the thread has ended; resolves then. */
+  keepAlive(): Promise<void> {
+    this.#worker.ref();
+    return this.gone;
+  }
+
   /** Stops the thread now; in-flight requests are reported through `onExit`. */
   terminate(): Promise<number> {
     this.#expectedExit = true;
