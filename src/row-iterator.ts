@@ -3,7 +3,7 @@
  * time: at most one chunk waits in memory and one is on its way, whatever the
  * size of the result.
  */
-import { deserializeError } from './errors';
+import { AbortError, deserializeError } from './errors';
 import { RowMode, type RowsPayload } from './protocol';
 import type { NewRequest, Queryable } from './queryable';
 import { decodeRows } from './rows';
@@ -12,6 +12,8 @@ import type { IterateOptions } from './types';
 import type { WorkerHandle } from './worker-handle';
 
 const DEFAULT_BATCH_SIZE = 256;
+/** How long closing waits for a chunk already requested before cancelling it. */
+const CLOSE_GRACE_MS = 100;
 
 /**
  * Rows of one query, as an `AsyncIterableIterator`. The worker reads the next
@@ -40,6 +42,17 @@ export class RowIterator<T> implements AsyncIterableIterator<T> {
   #finished = false;
   #failure: Error | undefined;
   #chain: Promise<unknown> = Promise.resolve();
+  /**
+   * Steps after the first carry this signal, not the caller's: an abort while
+   * the consumer is busy with rows must close the cursor, not terminate the
+   * worker because a prefetch happened to be in flight. It fires only when
+   * the consumer is waiting on a step, or a step outlives the grace period.
+   */
+  readonly #stepAbort = new AbortController();
+  #waiting = false;
+  readonly #onAbort = () => {
+    if (this.#waiting) this.#stepAbort.abort(this.#options?.signal?.reason);
+  };
 
   /** @internal */
   constructor(owner: Queryable, request: NewRequest & { sql: string }, mode: RowMode, options: IterateOptions | undefined) {
@@ -50,6 +63,7 @@ export class RowIterator<T> implements AsyncIterableIterator<T> {
     this.#mode = mode;
     this.#options = options;
     this.#batchSize = batchSize;
+    options?.signal?.addEventListener('abort', this.#onAbort, { once: true });
   }
 
   [Symbol.asyncIterator](): this {
@@ -77,6 +91,13 @@ export class RowIterator<T> implements AsyncIterableIterator<T> {
   }
 
   async #next(): Promise<IteratorResult<T>> {
+    const signal = this.#options?.signal;
+    if (signal?.aborted && !this.#finished) {
+      // Aborted between chunks: stop now, not after the rows already here,
+      // and close the cursor so its connection is free.
+      await this.#close();
+      throw new AbortError(this.#request.sql, signal.reason);
+    }
     while (this.#index >= this.#rows.length) {
       if (this.#failure !== undefined) {
         // The statement failed after the rows already delivered.
@@ -102,7 +123,12 @@ export class RowIterator<T> implements AsyncIterableIterator<T> {
       if (this.#ahead !== undefined) {
         const ahead = this.#ahead;
         this.#ahead = undefined;
-        payload = await ahead;
+        this.#waiting = true;
+        try {
+          payload = await ahead;
+        } finally {
+          this.#waiting = false;
+        }
       } else if (this.#cursor === undefined) {
         const request = { ...this.#request, count: this.#batchSize } as NewRequest & { id?: number };
         const { value, worker } = await traced('iterate', this.#request.sql, this.#owner.databaseName, async (trace) => {
@@ -121,7 +147,15 @@ export class RowIterator<T> implements AsyncIterableIterator<T> {
         payload = await this.#step();
       }
     } catch (err) {
+      // A failed step (aborted, timed out, or the statement failed) may leave
+      // the cursor open on a live worker: close it there.
+      const worker = this.#worker;
+      const cursor = this.#cursor;
+      const open = !this.#finished;
       this.#release();
+      if (open && worker?.state === 'ready' && cursor !== undefined) {
+        this.#owner.call({ op: 'close-cursor', cursor }, 'read', undefined, worker).catch(() => undefined);
+      }
       throw err;
     }
     if (payload.done) this.#release();
@@ -133,7 +167,7 @@ export class RowIterator<T> implements AsyncIterableIterator<T> {
     return this.#owner.call(
       { op: 'next', cursor: this.#cursor as number, count: this.#batchSize },
       'read',
-      this.#options,
+      { timeout: this.#options?.timeout, signal: this.#stepAbort.signal },
       this.#worker,
     ) as Promise<RowsPayload>;
   }
@@ -148,6 +182,7 @@ export class RowIterator<T> implements AsyncIterableIterator<T> {
   #release(): void {
     if (this.#finished) return;
     this.#finished = true;
+    this.#options?.signal?.removeEventListener('abort', this.#onAbort);
     if (this.#worker !== undefined && this.#cursor !== undefined) this.#worker.cursors--;
   }
 
@@ -158,8 +193,16 @@ export class RowIterator<T> implements AsyncIterableIterator<T> {
       const ahead = this.#ahead;
       this.#ahead = undefined;
       this.#release();
-      // Let a chunk already on its way land first; then close the cursor.
-      const wasDone = ahead === undefined ? false : await ahead.then((p) => p.done === true, () => true);
+      // Let a chunk already on its way land first (a step that outlives the
+      // grace period is a runaway: cancel it, which replaces the worker);
+      // then close the cursor.
+      let wasDone = false;
+      if (ahead !== undefined) {
+        const landed = ahead.then((p) => p.done === true, () => true);
+        const grace = setTimeout(() => this.#stepAbort.abort(this.#options?.signal?.reason), CLOSE_GRACE_MS);
+        wasDone = await landed;
+        clearTimeout(grace);
+      }
       if (!wasDone && this.#worker.state === 'ready') {
         await this.#owner.call({ op: 'close-cursor', cursor: this.#cursor }, 'read', undefined, this.#worker);
       }

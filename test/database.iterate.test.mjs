@@ -143,3 +143,23 @@ test('an open iterator pins its reader; other reads use the other reader', async
   assert.equal(next.value.x, 2, 'the cursor was not disturbed');
   await it.return();
 });
+
+test('abort between chunks stops at once and closes the cursor on the worker', async (t) => {
+  const db = await openTemp(t, { readers: 1 });
+  for (let i = 0; i < 2; i++) await db.all('SELECT 1');
+  const controller = new AbortController();
+  const seen = [];
+  await assert.rejects(
+    (async () => {
+      for await (const row of db.iterate(ENDLESS, [], { signal: controller.signal, batchSize: 100 })) {
+        seen.push(row.x);
+        if (seen.length === 2) controller.abort();
+      }
+    })(),
+    { name: 'AbortError' },
+  );
+  assert.deepEqual(seen, [1, 2], 'no row is yielded after the abort');
+  // Were the endless cursor left open, this read on the only reader would never finish.
+  assert.deepEqual(await db.get('SELECT 3 AS three'), { three: 3 });
+  assert.equal(db.stats().respawns, 0, 'no worker had to be replaced');
+});
