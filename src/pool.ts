@@ -126,6 +126,8 @@ export class Pool {
   #shutdown = false;
   /** Recycled workers whose threads have not ended yet (a native statement runs on). */
   readonly #dying = new Set<WorkerHandle>();
+  /** The one abort listener per signal and the calls it cancels (see #watch). */
+  readonly #watches = new WeakMap<AbortSignal, { callbacks: Set<() => void>; listener: () => void }>();
   /** Set when a statement's first cost was light: queued guesses may be light too. */
   #learnedLight = false;
   /** Unasked deaths soon after opening, in a row, per slot. */
@@ -365,13 +367,41 @@ export class Pool {
     if (timeout === 0 && signal === undefined) return true;
     if ('request' in item) item.cancellable = true;
     const timer = timeout > 0 ? setTimeout(() => this.#cancel(item, new TimeoutError(sql, timeout)), timeout) : undefined;
-    const onAbort = () => this.#cancel(item, new AbortError(sql, signal?.reason));
-    signal?.addEventListener('abort', onAbort, { once: true });
+    const unwatch = signal === undefined ? undefined : this.#watch(signal, () => this.#cancel(item, new AbortError(sql, signal.reason)));
     item.disarm = () => {
       if (timer !== undefined) clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
+      unwatch?.();
     };
     return true;
+  }
+
+  /**
+   * Calls `onAbort` when `signal` fires; returns the function that stops
+   * watching. One listener per signal serves all its calls: a request-scoped
+   * signal shared by thousands of calls would otherwise make each removal
+   * O(listeners) and trip Node's MaxListenersExceededWarning at 11 calls.
+   */
+  #watch(signal: AbortSignal, onAbort: () => void): () => void {
+    let watch = this.#watches.get(signal);
+    if (watch === undefined) {
+      const callbacks = new Set<() => void>();
+      const listener = () => {
+        this.#watches.delete(signal);
+        for (const callback of [...callbacks]) callback();
+      };
+      watch = { callbacks, listener };
+      this.#watches.set(signal, watch);
+      signal.addEventListener('abort', listener, { once: true });
+    }
+    const { callbacks, listener } = watch;
+    callbacks.add(onAbort);
+    return () => {
+      callbacks.delete(onAbort);
+      if (callbacks.size === 0 && this.#watches.get(signal) === watch) {
+        this.#watches.delete(signal);
+        signal.removeEventListener('abort', listener);
+      }
+    };
   }
 
   /** A call's deadline passed or its signal fired: reject now, whatever it is doing. */

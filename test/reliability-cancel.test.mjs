@@ -177,8 +177,8 @@ test('abort listeners and timers are removed when calls settle', async (t) => {
       const options = i % 2 === 0 ? { signal } : { signal, timeout: 60_000 };
       calls.push(i % 10 === 0 ? db.run('INSERT INTO t VALUES (?)', [i], options) : db.get('SELECT ? AS v', [i], options));
     }
-    // Listeners exist while calls are pending ...
-    assert.ok(getEventListeners(signal, 'abort').length > 0);
+    // One listener serves every pending call sharing the signal ...
+    assert.equal(getEventListeners(signal, 'abort').length, 1);
     const results = await Promise.all(calls);
     assert.equal(results[1].v, start + 1);
   }
@@ -195,4 +195,31 @@ test('abort listeners and timers are removed when calls settle', async (t) => {
   const stats = db.stats();
   assert.equal(stats.running, 0);
   assert.equal(stats.queued, 0);
+});
+
+test('one signal shared by many queued calls cancels them all, and only them', async (t) => {
+  const { db, gate } = await openGated(t, { readers: 1 });
+  await db.exec('CREATE TABLE t(x)');
+  const warnings = [];
+  const onWarning = (w) => warnings.push(w);
+  process.on('warning', onWarning);
+  t.after(() => process.off('warning', onWarning));
+  const blocker = db.run('INSERT INTO t SELECT 0 * rel_block()');
+  await gate.waitEntered(1);
+  const controller = new AbortController();
+  const calls = [];
+  for (let i = 1; i <= 50; i++) calls.push(db.run('INSERT INTO t VALUES (?)', [i], { signal: controller.signal }));
+  const other = db.run('INSERT INTO t VALUES (?)', [99], { signal: new AbortController().signal });
+  assert.equal(getEventListeners(controller.signal, 'abort').length, 1);
+  controller.abort();
+  for (const p of calls) await assert.rejects(p, AbortError);
+  assert.equal(getEventListeners(controller.signal, 'abort').length, 0);
+  gate.release();
+  await blocker;
+  await other;
+  assert.deepEqual(await db.all('SELECT x FROM t ORDER BY x'), [{ x: 0 }, { x: 99 }]);
+  assert.equal(db.stats().aborted, 50);
+  assert.equal(db.stats().respawns, 0);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(warnings.filter((w) => w.name === 'MaxListenersExceededWarning'), []);
 });
