@@ -509,7 +509,9 @@ export class Pool {
       let idle: WorkerHandle | undefined;
       for (const r of this.#readers) {
         if (r.heavy > 0) busyHeavy++;
-        else if (r.state === 'ready' && !r.leased && r.inflight === 0 && idle === undefined) idle = r;
+        // An idle reader without an open cursor first: a statement on a cursor's
+        // connection must first read the rest of that cursor into memory.
+        else if (r.state === 'ready' && !r.leased && r.inflight === 0 && (idle === undefined || (idle.cursors > 0 && r.cursors === 0))) idle = r;
       }
       if (idle === undefined) break;
       let index = 0;
