@@ -29,6 +29,8 @@ const COST_SMOOTHING = 0.3;
 const MAX_START_ATTEMPTS = 5;
 /** Bound on the per-SQL route and cost maps (cleared when full). */
 const MAX_TRACKED_SQL = 10_000;
+/** A reader with calls in flight that has not answered for this long takes no more light reads. */
+const STALL_MS = 25;
 /** A worker that dies sooner than this after opening, unasked, is respawned with a growing delay. */
 const RAPID_CRASH_MS = 1000;
 
@@ -563,8 +565,12 @@ export class Pool {
 
   #leastLoaded(exclude: WorkerHandle | undefined, cancellable: boolean): WorkerHandle | undefined {
     let best: WorkerHandle | undefined;
+    // A reader that has not answered for a while is inside something long that
+    // was estimated light (same SQL, other parameters): queue nothing behind it.
+    const stalledBefore = performance.now() - STALL_MS;
     for (const r of this.#readers) {
       if (r === exclude || r.state !== 'ready' || r.leased || r.heavy > 0 || !this.#accepts(r, cancellable)) continue;
+      if (r.inflight > 0 && r.lastProgress < stalledBefore) continue;
       if (best === undefined || preferred(r, best)) best = r;
     }
     return best;

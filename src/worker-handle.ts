@@ -52,6 +52,8 @@ export class WorkerHandle {
   leased = false;
   /** Whether the connection was inside a transaction after its last answered request. */
   inTransaction = false;
+  /** `performance.now()` when this worker last answered, or took work while idle. */
+  lastProgress = 0;
   /** Cancellable calls (with a signal or timeout) in flight, owned by the pool. */
   cancellable = 0;
   /** Resolves once the thread itself has ended (which may be long after {@link detach}). */
@@ -120,6 +122,7 @@ export class WorkerHandle {
 
   /** Queues a request; requests queued in the same tick travel in one message. */
   send(dispatch: Dispatch): void {
+    if (this.inflight === 0) this.lastProgress = performance.now();
     this.#inflight.push(dispatch);
     this.#outbox.push(dispatch.request);
     if (!this.#refed) {
@@ -197,6 +200,7 @@ export class WorkerHandle {
   #onResponses(responses: Response[]): void {
     // Answers a detached worker still sends belong to requests already reported.
     if (this.state === 'exited') return;
+    this.lastProgress = performance.now();
     for (const response of responses) {
       const dispatch = this.#inflight[this.#head];
       if (dispatch === undefined || dispatch.request.id !== response.id) {

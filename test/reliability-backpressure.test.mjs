@@ -185,3 +185,23 @@ test('stats() counts every kind of outcome', async (t) => {
   );
   assert.ok(s.workers.every((w) => w.state === 'ready' || w.state === 'starting'));
 });
+
+test('a read estimated light that runs long does not hold up short reads sent later', async (t) => {
+  const { db, gate } = await openGated(t, { readers: 2 });
+  // The statement is learned as light while the gate is open ...
+  gate.release();
+  for (let i = 0; i < 4; i++) assert.deepEqual(await db.get('SELECT rel_block() AS x'), { x: 1 });
+  gate.reset();
+  // ... then blocks on one reader, unannounced.
+  const long = db.get('SELECT rel_block() AS x');
+  await gate.waitEntered(1);
+  // Once that reader has been silent for a while, light reads avoid it.
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const shorts = [];
+  for (let i = 0; i < 100; i++) shorts.push(db.get('SELECT ? AS i', [i]));
+  const rows = await Promise.all(shorts);
+  assert.deepEqual(rows[99], { i: 99 });
+  assert.equal(Atomics.load(gate.cells, 1), 0, 'the long read is still running');
+  gate.release();
+  assert.deepEqual(await long, { x: 1 });
+});
