@@ -144,16 +144,25 @@ test('a column named __proto__ (BLOB or integer) builds the row as better-sqlite
     await same(pair, 'SELECT __proto__ FROM p ORDER BY a', { method, mode: 'pluck' });
   }
   await same(pair, "SELECT x'0102' AS __proto__, 1 AS a, 2 AS __proto__");
-  // The row's prototype is the Buffer itself, with only `a` as an own key.
+  // better-sqlite3 built for Node 20 sets the row's prototype to the Buffer
+  // (only `a` is an own key); built for Node >= 22 it makes `__proto__` an
+  // own property. Either way the pool's row must be built the same way.
   const sql = 'SELECT __proto__, a FROM p WHERE a = 1';
   const row = await pair.db.get(sql);
   const expected = pair.ref.prepare(sql).get();
-  assert.ok(Buffer.isBuffer(Object.getPrototypeOf(row)));
-  assert.ok(Object.getPrototypeOf(row).equals(Object.getPrototypeOf(expected)));
+  const expectedProto = Object.getPrototypeOf(expected);
+  if (Buffer.isBuffer(expectedProto)) {
+    assert.ok(Buffer.isBuffer(Object.getPrototypeOf(row)));
+    assert.ok(Object.getPrototypeOf(row).equals(expectedProto));
+  } else {
+    assert.equal(Object.getPrototypeOf(row), Object.prototype);
+    assert.ok(Buffer.isBuffer(row.__proto__) && row.__proto__.equals(expected.__proto__));
+  }
   assert.deepEqual(Object.keys(row), Object.keys(expected));
-  const intRow = await pair.db.get('SELECT __proto__, a FROM p WHERE a = 2');
+  const intSql = 'SELECT __proto__, a FROM p WHERE a = 2';
+  const intRow = await pair.db.get(intSql);
   assert.equal(Object.getPrototypeOf(intRow), Object.prototype);
-  assert.deepEqual(Object.keys(intRow), ['a']);
+  assert.deepEqual(Object.keys(intRow), Object.keys(pair.ref.prepare(intSql).get()));
   // In a batch, too.
   const [batchRows] = await pair.db.batch(['SELECT __proto__, a FROM p ORDER BY a']);
   assert.deepStrictEqual(shape(batchRows), shape(pair.ref.prepare('SELECT __proto__, a FROM p ORDER BY a').all()));

@@ -78,6 +78,7 @@ export class Connection {
       }
       for (const [name, value] of config.pragmas) db.pragma(`${name} = ${value}`);
       if (config.safeIntegers) db.defaultSafeIntegers(true);
+      ownProtoColumns = Object.hasOwn(db.prepare('SELECT 1 AS __proto__').get() as object, '__proto__');
       // Lets a query that calls it stop when the pool cancels it (see docs/architecture.md).
       db.function('threadlite_interrupted', { varargs: false, deterministic: false }, () =>
         Atomics.load(cells, Cell.interrupt),
@@ -377,6 +378,13 @@ function applyMode(entry: CachedStatement, mode: RowMode): void {
  * `expand()`, a table named so) gives better-sqlite3's row or sub-object a
  * prototype, which a clone would drop.
  */
+/**
+ * Whether this better-sqlite3 build gives a flat row a column named
+ * `__proto__` as an own property (builds for Node >= 22) rather than setting
+ * the row's prototype by assignment (Node 20). Probed once per worker.
+ */
+let ownProtoColumns = false;
+
 function protoRebuild(entry: CachedStatement, mode: RowMode): Rebuild | undefined {
   if (mode !== RowMode.object && mode !== RowMode.expand) return undefined;
   let shape = entry.resultShape;
@@ -388,7 +396,9 @@ function protoRebuild(entry: CachedStatement, mode: RowMode): Rebuild | undefine
     shape = { names, tables, protoName, protoExpanded: protoName || tables.includes('__proto__') };
     entry.resultShape = shape;
   }
-  if (mode === RowMode.object) return shape.protoName ? { columns: shape.names } : undefined;
+  // Where better-sqlite3 makes `__proto__` an own property (its builds for
+  // Node >= 22), structured clone keeps the row as it is.
+  if (mode === RowMode.object) return shape.protoName && !ownProtoColumns ? { columns: shape.names } : undefined;
   return shape.protoExpanded ? { columns: shape.names, tables: shape.tables } : undefined;
 }
 
