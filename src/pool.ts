@@ -83,6 +83,18 @@ interface LeaseWaiter {
 
 type QueueItem = Job | LeaseWaiter;
 
+/** One connection's state in {@link PoolStats}. */
+export interface WorkerStats {
+  /** `writer` or `reader`. */
+  role: 'writer' | 'reader';
+  /** `starting`, `ready`, `exited` (being replaced) or `failed` (gave up starting). */
+  state: 'starting' | 'ready' | 'exited' | 'failed';
+  /** Calls sent to this worker and not yet answered. */
+  inflight: number;
+  /** Whether a transaction or read snapshot holds it. */
+  leased: boolean;
+}
+
 /** Counters and per-worker state for health endpoints; see {@link Database.stats}. */
 export interface PoolStats {
   /** Calls waiting for a connection. */
@@ -102,12 +114,7 @@ export interface PoolStats {
   /** Workers started to replace one that died or was terminated. */
   respawns: number;
   /** One entry per connection: the writer first, then the readers. */
-  workers: Array<{
-    role: 'writer' | 'reader';
-    state: 'starting' | 'ready' | 'exited' | 'failed';
-    inflight: number;
-    leased: boolean;
-  }>;
+  workers: WorkerStats[];
 }
 
 /** @internal */
@@ -525,6 +532,12 @@ export class Pool {
       }
       this.#queued--;
       this.#sendTo(this.#heavyQueue.splice(index, 1)[0] as Job, idle);
+    }
+    // No reader is up (they are restarting): an idle writer serves waiting
+    // reads, heavy or not, rather than leave them to wait out the backoff.
+    if (this.#heavyQueue.length > 0 && !this.#readers.some((r) => r.state === 'ready') && this.#writerCanServeRead()) {
+      this.#queued--;
+      this.#sendTo(this.#heavyQueue.shift() as Job, this.#writer);
     }
     // While a heavy read waits for a free heavy slot, one reader is kept free
     // of new light work so that it drains. When every heavy slot is taken, no

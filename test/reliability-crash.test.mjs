@@ -132,6 +132,8 @@ test('a reader that cannot start again is dropped; reads go on', async (t) => {
     rows.map((r) => r.y),
     Array.from({ length: 20 }, (_, i) => 1 + i),
   );
+  // Served by the writer while the reader slot was still retrying (it gives up after ~1.5 s of backoff).
+  assert.equal(db.stats().workers.length, 2);
   assert.equal((await db.run('INSERT INTO t VALUES (2)')).changes, 1);
   rmSync(flag);
 });
