@@ -16,10 +16,10 @@ export {
   WorkerStartupError,
 } from './errors';
 export { DEFAULTS, type OpenOptions } from './options';
-export type { PoolStats } from './pool';
+export type { PoolStats, WorkerStats } from './pool';
 export { type BatchResult, type BatchStatement, Queryable } from './queryable';
 export { RowIterator } from './row-iterator';
-export { Statement } from './statement';
+export { Statement, type StatementInfo } from './statement';
 export { type QueryTrace, queryChannel } from './tracing';
 export { ReadSnapshot, Transaction, type TransactionOptions } from './transaction';
 export type {

@@ -64,14 +64,23 @@ export interface OpenOptions {
 
 /** The default of every option that has one. */
 export const DEFAULTS = Object.freeze({
+  /** {@link OpenOptions.readonly} */
   readonly: false,
+  /** {@link OpenOptions.fileMustExist} */
   fileMustExist: false,
+  /** {@link OpenOptions.timeout}: no per-call timeout. */
   timeout: 0,
+  /** {@link OpenOptions.busyTimeout}, in milliseconds. */
   busyTimeout: 5000,
+  /** {@link OpenOptions.wal} */
   wal: true,
+  /** {@link OpenOptions.safeIntegers} */
   safeIntegers: false,
+  /** {@link OpenOptions.statementCacheSize}, per connection. */
   statementCacheSize: 256,
+  /** {@link OpenOptions.maxQueue} */
   maxQueue: 100_000,
+  /** {@link OpenOptions.transactionTimeout}, in milliseconds. */
   transactionTimeout: 30_000,
 });
 

@@ -66,6 +66,7 @@ export class RowIterator<T> implements AsyncIterableIterator<T> {
     options?.signal?.addEventListener('abort', this.#onAbort, { once: true });
   }
 
+  /** The iterator itself, so it can be used in `for await`. */
   [Symbol.asyncIterator](): this {
     return this;
   }

@@ -13,6 +13,14 @@ import { traced, workerName } from './tracing';
 import type { BindParameters, CallOptions, ColumnDefinition, IterateOptions, RunResult } from './types';
 import type { WorkerHandle } from './worker-handle';
 
+/** What {@link Statement.info} reports, as better-sqlite3's statement properties of the same names. */
+export interface StatementInfo {
+  /** Whether the statement returns data (a SELECT, or anything with RETURNING). */
+  reader: boolean;
+  /** Whether the statement leaves the database unchanged (SQLite's `sqlite3_stmt_readonly`). */
+  readonly: boolean;
+}
+
 /**
  * A statement prepared with {@link Queryable.prepare}. Its toggles mirror
  * better-sqlite3's and, as there, change the handle and return it.
@@ -140,7 +148,7 @@ export class Statement<T = Record<string, unknown>> {
   }
 
   /** Resolves with `{ reader, readonly }`: whether it returns data and whether it leaves the database unchanged. */
-  async info(options?: CallOptions): Promise<{ reader: boolean; readonly: boolean }> {
+  async info(options?: CallOptions): Promise<StatementInfo> {
     const { reader, readonly } = (await this.#owner.call(this.#request('describe', undefined), 'write', options)) as {
       reader: boolean;
       readonly: boolean;
