@@ -51,9 +51,9 @@ export const DRIVERS = {
     label: 'threadlite (default)',
     open: (file) => openThreadlite(file, {}),
   },
-  'threadlite-r1': {
-    label: 'threadlite (readers: 1)',
-    open: (file) => openThreadlite(file, { readers: 1 }),
+  'threadlite-inline': {
+    label: 'threadlite (inlineReads: 50)',
+    open: (file) => openThreadlite(file, { inlineReads: 50 }),
   },
 };
 

@@ -9,7 +9,7 @@ export const LABELS = {
   'better-sqlite3': 'better-sqlite3 (main thread)',
   'naive-pool': 'naive pool',
   threadlite: 'threadlite',
-  'threadlite-r1': 'threadlite readers:1',
+  'threadlite-inline': 'threadlite inlineReads:50',
   idle: 'idle (noise floor)',
 };
 
@@ -92,7 +92,7 @@ export function markdownTable(report, modules) {
 /** The first metric of each scenario, as "how many times better than better-sqlite3" on a log axis. */
 export function svgChart(report, modules) {
   const drivers = report.meta.drivers.filter((d) => d !== BASELINE);
-  const colors = { 'naive-pool': '#9e9e9e', threadlite: '#1f77b4', 'threadlite-r1': '#7fb3e0' };
+  const colors = { 'naive-pool': '#9e9e9e', threadlite: '#1f77b4', 'threadlite-inline': '#7fb3e0' };
   const groups = [];
   for (const [scenario, byDriver] of Object.entries(report.summary)) {
     const mod = modules[scenario];

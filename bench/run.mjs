@@ -20,7 +20,7 @@ import { formatText, writeDocs } from './report.mjs';
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const SCENARIOS = ['point-seq', 'point-64', 'groupby-4', 'all-100k', 'rw-90-10', 'http', 'insert-100k'];
 export const BASELINE = 'better-sqlite3';
-const ALL_DRIVERS = ['better-sqlite3', 'naive-pool', 'threadlite', 'threadlite-r1'];
+const ALL_DRIVERS = ['better-sqlite3', 'naive-pool', 'threadlite', 'threadlite-inline'];
 
 function parseArgs(argv) {
   const opts = { quick: false, reps: undefined, scenarios: [], drivers: [], json: undefined, cpuProf: false, docs: true, from: undefined };
@@ -134,7 +134,7 @@ async function main() {
   const rows = opts.quick ? 200_000 : 1_000_000;
   const scenarioNames = opts.scenarios.length ? opts.scenarios : SCENARIOS;
   // --quick leaves out the readers: 1 variant to stay under two minutes.
-  const defaults = opts.quick ? ALL_DRIVERS.filter((d) => d !== 'threadlite-r1') : ALL_DRIVERS;
+  const defaults = opts.quick ? ALL_DRIVERS.filter((d) => d !== 'threadlite-inline') : ALL_DRIVERS;
   const drivers = opts.drivers.length ? [...new Set([BASELINE, ...opts.drivers])] : defaults;
   const file = ensureData(rows);
   const modules = {};

@@ -1,6 +1,7 @@
 /**
  * The public face of a pool: {@link open} and {@link Database}.
  */
+import { InlineReader } from './inline-reader';
 import { Pool, type PoolStats, type Target } from './pool';
 import { type OpenOptions, resolveOptions } from './options';
 import { localize, type NewRequest, Queryable } from './queryable';
@@ -21,9 +22,14 @@ import type { WorkerHandle } from './worker-handle';
  */
 export async function open(file: string, options?: OpenOptions): Promise<Database> {
   const resolved = resolveOptions(file, options);
+  let pool: Pool | undefined;
   try {
-    return new Database(await Pool.start(resolved));
+    pool = await Pool.start(resolved);
+    // After the pool: the writer has created the file the inline connection reads.
+    const inline = resolved.inlineReads > 0 ? await InlineReader.open(resolved) : undefined;
+    return new Database(pool, inline);
   } catch (err) {
+    await pool?.close();
     throw localize(err);
   }
 }
@@ -46,11 +52,13 @@ export async function open(file: string, options?: OpenOptions): Promise<Databas
  */
 export class Database extends Queryable {
   readonly #pool: Pool;
+  readonly #inline: InlineReader | undefined;
 
   /** @internal Use {@link open}. */
-  constructor(pool: Pool) {
+  constructor(pool: Pool, inline?: InlineReader) {
     super();
     this.#pool = pool;
+    this.#inline = inline;
   }
 
   /** The file name as given to the connections (absolute), or `:memory:` / `''`. */
@@ -144,6 +152,7 @@ export class Database extends Queryable {
    * reject with `PoolClosedError`. Calling it again returns the same promise.
    */
   close(): Promise<void> {
+    this.#inline?.close();
     return this.#pool.close();
   }
 
@@ -166,6 +175,15 @@ export class Database extends Queryable {
   /** @internal */
   protected route(sql: string): Target {
     return this.#pool.route(sql);
+  }
+
+  /** @internal */
+  override inlineFor(sql: string, options: CallOptions | undefined): InlineReader | undefined {
+    const inline = this.#inline;
+    if (inline === undefined || options?.signal !== undefined || options?.timeout !== undefined) return undefined;
+    if (this.#pool.closed || this.#pool.options.timeout > 0 || this.#pool.route(sql) !== 'read') return undefined;
+    if (currentTransaction.getStore()?.active === true) return undefined;
+    return inline.accepts(sql, this.#pool.costOf(sql)) ? inline : undefined;
   }
 
   /** @internal */

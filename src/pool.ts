@@ -178,6 +178,11 @@ export class Pool {
     if (this.#closed) throw new PoolClosedError();
   }
 
+  /** The running estimate of a statement's milliseconds on a worker, if it has run. */
+  costOf(sql: string): number | undefined {
+    return this.#costs.get(sql);
+  }
+
   /**
    * Where a statement runs. Reads go to readers only once the writer has
    * prepared the SQL and better-sqlite3 called it read-only; until then, and

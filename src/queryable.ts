@@ -4,6 +4,7 @@
  */
 import { Readable } from 'node:stream';
 import { deserializeError, ThreadliteError } from './errors';
+import type { InlineReader } from './inline-reader';
 import { traced, workerName } from './tracing';
 import { RemoteError, type Target } from './pool';
 import { type BatchGroupResult, isBounced, type NewRequest, RowMode, type RowsPayload } from './protocol';
@@ -36,6 +37,11 @@ export abstract class Queryable {
 
   /** Where a statement of this SQL text runs. @internal */
   protected abstract route(sql: string): Target;
+
+  /** The main-thread connection that may run this read inline, if any (see `OpenOptions.inlineReads`). @internal */
+  inlineFor(_sql: string, _options: CallOptions | undefined): InlineReader | undefined {
+    return undefined;
+  }
 
   /** Where to probe a read whose route is unknown, if anywhere (see `Pool.probeTarget`). @internal */
   protected probe(_sql: string): Target | undefined {

@@ -9,6 +9,7 @@ import { RowIterator } from './row-iterator';
 import { RowMode, type RowsPayload } from './protocol';
 import { decodeRows } from './rows';
 import { AbortError } from './errors';
+import { NOT_INLINE } from './inline-reader';
 import { traced, workerName } from './tracing';
 import type { BindParameters, CallOptions, ColumnDefinition, IterateOptions, RunResult } from './types';
 import type { WorkerHandle } from './worker-handle';
@@ -86,6 +87,15 @@ export class Statement<T = Record<string, unknown>> {
   async all(params?: BindParameters, options?: CallOptions): Promise<T[]> {
     const request = this.#request('all', params);
     return traced('all', this.source, this.#owner.databaseName, async (trace) => {
+      const inline = this.#owner.inlineFor(this.source, options);
+      const inlined = inline?.run(this.source, 'all', request.params, this.#mode, this.#safeIntegers) ?? NOT_INLINE;
+      if (inlined !== NOT_INLINE) {
+        if (trace !== undefined) {
+          trace.worker = 'main';
+          trace.rows = (inlined as unknown[]).length;
+        }
+        return inlined as T[];
+      }
       const { value, worker } = await this.#owner.callWithWorker(request, this.#owner.routeOf(this.source), options);
       const first = value as RowsPayload;
       const rows = decodeRows(first, this.#mode);
@@ -108,6 +118,15 @@ export class Statement<T = Record<string, unknown>> {
   async get(params?: BindParameters, options?: CallOptions): Promise<T | undefined> {
     const request = this.#request('get', params);
     return traced('get', this.source, this.#owner.databaseName, async (trace) => {
+      const inline = this.#owner.inlineFor(this.source, options);
+      const inlined = inline?.run(this.source, 'get', request.params, this.#mode, this.#safeIntegers) ?? NOT_INLINE;
+      if (inlined !== NOT_INLINE) {
+        if (trace !== undefined) {
+          trace.worker = 'main';
+          trace.rows = inlined === undefined ? 0 : 1;
+        }
+        return inlined as T | undefined;
+      }
       const { value, worker } = await this.#owner.callWithWorker(request, this.#owner.routeOf(this.source), options);
       const rows = decodeRows(value as RowsPayload, this.#mode);
       if (trace !== undefined) {

@@ -20,7 +20,7 @@ export interface QueryTrace {
   sql: string;
   /** The database file, as `db.name` gives it. */
   database: string;
-  /** Which connection answered: `writer` or `reader:N`. */
+  /** Which connection answered: `writer`, `reader:N`, or `main` (the `inlineReads` path). */
   worker?: string;
   /** Rows returned (`all`, `get`: 0 or 1; `iterate`: rows of the first chunk). */
   rows?: number;

@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import diagnosticsChannel from 'node:diagnostics_channel';
+import { test } from 'node:test';
+import Database from 'better-sqlite3';
+import { open, SqliteError } from 'threadlite';
+import { tempFile } from './helpers.mjs';
+
+/** Records which connection answered each query (from the tracing channel). */
+function watchWorkers(t) {
+  const seen = [];
+  const handlers = { start() {}, end() {}, asyncStart() {}, error() {}, asyncEnd: (trace) => seen.push([trace.sql, trace.worker]) };
+  const channel = diagnosticsChannel.tracingChannel('threadlite:query');
+  channel.subscribe(handlers);
+  t.after(() => channel.unsubscribe(handlers));
+  return (sql) => seen.filter(([s]) => s === sql).map(([, w]) => w);
+}
+
+async function setup(t, options = {}) {
+  const file = tempFile(t);
+  const db = await open(file, { readers: 1, inlineReads: 200, ...options });
+  t.after(() => db.close());
+  await db.exec("CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT, b BLOB, big INTEGER); CREATE TABLE n(x)");
+  await db.batch(
+    Array.from({ length: 2000 }, (_, i) => ['INSERT INTO t VALUES (?, ?, ?, ?)', [i + 1, `v${i}`, Buffer.from([i % 256]), 2n ** 60n + BigInt(i)]]),
+  );
+  await db.batch(Array.from({ length: 20000 }, (_, i) => ['INSERT INTO n VALUES (?)', [i]]));
+  await db.exec('CREATE INDEX n_x ON n(x)');
+  return { db, file };
+}
+
+/** Runs a read until the pool has learned its route and cost (inline needs both). */
+async function warm(db, sql, params, times = 30) {
+  for (let i = 0; i < times; i++) await db.get(sql, params);
+}
+
+test('a cheap read runs on the main thread and answers exactly as better-sqlite3', async (t) => {
+  const workers = watchWorkers(t);
+  const { db, file } = await setup(t, { safeIntegers: true });
+  const sql = 'SELECT * FROM t WHERE id = ?';
+  await warm(db, sql, [1]);
+  const row = await db.get(sql, [7]);
+  assert.equal(workers(sql).at(-1), 'main');
+  const reference = new Database(file, { readonly: true });
+  reference.defaultSafeIntegers(true);
+  assert.deepStrictEqual(row, reference.prepare(sql).get(7));
+  assert.ok(Buffer.isBuffer(row.b) && typeof row.big === 'bigint');
+  assert.deepStrictEqual(await db.prepare(sql).raw().get([8]), reference.prepare(sql).raw().get(8));
+  reference.close();
+});
+
+test('a write that resolved is visible to the next inline read', async (t) => {
+  const workers = watchWorkers(t);
+  const { db } = await setup(t);
+  const sql = 'SELECT v FROM t WHERE id = ?';
+  await warm(db, sql, [1]);
+  for (let i = 0; i < 20; i++) {
+    await db.run('UPDATE t SET v = ? WHERE id = 1', [`new${i}`]);
+    assert.deepEqual(await db.get(sql, [1]), { v: `new${i}` });
+  }
+  assert.equal(workers(sql).at(-1), 'main');
+});
+
+test('heavy reads, writes, transactions and calls with a deadline never run inline', async (t) => {
+  const workers = watchWorkers(t);
+  const { db } = await setup(t);
+  const heavy = 'SELECT count(*) AS c FROM n a, n b WHERE a.x < 300 AND b.x < 300 AND a.x + b.x = ?';
+  await warm(db, heavy, [7], 5);
+  assert.ok(workers(heavy).every((w) => w !== 'main'), workers(heavy).join());
+  const cheap = 'SELECT v FROM t WHERE id = ?';
+  await warm(db, cheap, [2]);
+  await db.get(cheap, [3], { timeout: 1000 });
+  assert.notEqual(workers(cheap).at(-1), 'main');
+  await db.transaction(async (tx) => {
+    await tx.get(cheap, [3]);
+    await db.get(cheap, [3]); // joins the transaction: must see its state, on the writer
+  });
+  assert.deepEqual(workers(cheap).slice(-2), ['writer', 'writer']);
+});
+
+test('a statement whose cost depends on its parameters goes back to the workers after a heavy run', async (t) => {
+  const workers = watchWorkers(t);
+  const { db } = await setup(t);
+  const sql = 'SELECT count(*) AS c FROM n a, n b WHERE a.x < ? AND b.x < ?';
+  await warm(db, sql, [2, 2]);
+  assert.equal(workers(sql).at(-1), 'main');
+  assert.deepEqual(await db.get(sql, [2000, 2000]), { c: 4_000_000 }); // runs inline once, far over budget
+  assert.deepEqual(await db.get(sql, [2, 2]), { c: 4 });
+  assert.notEqual(workers(sql).at(-1), 'main', 'the statement left the inline path for good');
+});
+
+test('errors from the inline path are the pool\'s error classes', async (t) => {
+  const { db } = await setup(t);
+  const sql = 'SELECT abs(?) AS a';
+  await warm(db, sql, [-5]);
+  await assert.rejects(db.get(sql, [-(2n ** 63n)]), (err) => err instanceof SqliteError && err.message === 'integer overflow');
+  await assert.rejects(db.get(sql, []), { name: 'RangeError', message: 'Too few parameter values were provided' });
+});
