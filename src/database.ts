@@ -178,6 +178,11 @@ export class Database extends Queryable {
   }
 
   /** @internal */
+  override hasDeadline(options: CallOptions | undefined): boolean {
+    return options?.signal !== undefined || (options?.timeout ?? this.#pool.options.timeout) > 0;
+  }
+
+  /** @internal */
   override inlineFor(sql: string, options: CallOptions | undefined): InlineReader | undefined {
     const inline = this.#inline;
     if (inline === undefined || options?.signal !== undefined || options?.timeout !== undefined) return undefined;

@@ -59,6 +59,8 @@ export interface StatementRequest {
   safeIntegers?: boolean;
   /** For `iterate`: rows in the first chunk. */
   count?: number;
+  /** For `run`: the call may be cancelled, so run a write in its own transaction (see the worker's `#atomicRun`). */
+  atomic?: boolean;
   /**
    * Set the first time a SQL text is seen. On the writer: if the statement may
    * run on a reader (and the writer is not inside a transaction), answer

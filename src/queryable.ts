@@ -38,6 +38,11 @@ export abstract class Queryable {
   /** Where a statement of this SQL text runs. @internal */
   protected abstract route(sql: string): Target;
 
+  /** Whether a call with these options may be cancelled (a signal, or a timeout here or by default). @internal */
+  hasDeadline(options: CallOptions | undefined): boolean {
+    return options?.signal !== undefined || (options?.timeout ?? 0) > 0;
+  }
+
   /** The main-thread connection that may run this read inline, if any (see `OpenOptions.inlineReads`). @internal */
   inlineFor(_sql: string, _options: CallOptions | undefined): InlineReader | undefined {
     return undefined;

@@ -6,7 +6,7 @@
 import type { Queryable } from './queryable';
 import { checkParams } from './queryable';
 import { RowIterator } from './row-iterator';
-import { RowMode, type RowsPayload } from './protocol';
+import { type NewRequest, RowMode, type RowsPayload } from './protocol';
 import { decodeRows } from './rows';
 import { AbortError } from './errors';
 import { NOT_INLINE } from './inline-reader';
@@ -139,7 +139,8 @@ export class Statement<T = Record<string, unknown>> {
 
   /** Runs the statement on the writer and resolves with `{ changes, lastInsertRowid }`. */
   async run(params?: BindParameters, options?: CallOptions): Promise<RunResult> {
-    const request = this.#request('run', params);
+    const request: NewRequest & { atomic?: boolean } = this.#request('run', params);
+    if (this.#owner.hasDeadline(options)) request.atomic = true;
     return traced('run', this.source, this.#owner.databaseName, async (trace) => {
       const { value, worker } = await this.#owner.callWithWorker(request, 'write', options);
       const result = value as RunResult;

@@ -223,3 +223,14 @@ test('one signal shared by many queued calls cancels them all, and only them', a
   await new Promise((resolve) => setImmediate(resolve));
   assert.deepEqual(warnings.filter((w) => w.name === 'MaxListenersExceededWarning'), []);
 });
+
+test('a running write that times out is rolled back, not committed after the rejection', async (t) => {
+  const db = await open(tempFile(t), { readers: 1 });
+  t.after(() => db.close());
+  await db.exec('CREATE TABLE big(x)');
+  const sql = 'INSERT INTO big WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3000000) SELECT x FROM c';
+  await assert.rejects(db.run(sql, [], { timeout: 50 }), (err) => err instanceof TimeoutError && err.sql === sql);
+  // The next write waits (busy_timeout) until the terminated thread's statement ends and SQLite releases the lock.
+  await db.run('INSERT INTO big VALUES (-1)');
+  assert.deepEqual(await db.get('SELECT count(*) AS n FROM big'), { n: 1 });
+});

@@ -18,8 +18,8 @@ import {
   type WorkerConfig,
 } from '../protocol';
 import type { ExpandedRowsPayload } from '../rows';
-import type { BindParameters } from '../types';
-import type { SqliteDatabase } from './sqlite-api';
+import type { BindParameters, RunResult } from '../types';
+import type { SqliteDatabase, SqliteStatement } from './sqlite-api';
 import { type CachedStatement, StatementCache } from './statement-cache';
 
 /** A statement whose rows are handed out a chunk at a time. */
@@ -192,6 +192,7 @@ export class Connection {
     const params = request.params;
     switch (request.op) {
       case 'run':
+        if (request.atomic === true && !stmt.readonly && !this.#db.inTransaction) return this.#atomicRun(stmt, params);
         return params === undefined ? stmt.run() : stmt.run(params);
       case 'get': {
         const row = params === undefined ? stmt.get() : stmt.get(params);
@@ -207,6 +208,25 @@ export class Connection {
         this.#liveCursor = request.id;
         return this.#next(request.id, request.count ?? 0);
       }
+    }
+  }
+
+  /**
+   * A write that may be cancelled runs inside its own transaction: if the pool
+   * terminates this worker while the statement runs, the COMMIT never happens
+   * and SQLite rolls the write back as the connection closes. (Auto-commit
+   * would commit the moment the statement ends, after the caller was told it
+   * timed out.)
+   */
+  #atomicRun(stmt: SqliteStatement, params: BindParameters | undefined): RunResult {
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      const result = params === undefined ? stmt.run() : stmt.run(params);
+      this.#db.exec('COMMIT');
+      return result;
+    } catch (err) {
+      if (this.#db.inTransaction) this.#db.exec('ROLLBACK');
+      throw err;
     }
   }
 
