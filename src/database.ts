@@ -178,8 +178,8 @@ export class Database extends Queryable {
   }
 
   /** @internal */
-  override hasDeadline(options: CallOptions | undefined): boolean {
-    return options?.signal !== undefined || (options?.timeout ?? this.#pool.options.timeout) > 0;
+  override timeoutOf(options: CallOptions | undefined): number {
+    return options?.timeout ?? this.#pool.options.timeout;
   }
 
   /** @internal */

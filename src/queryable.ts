@@ -2,6 +2,7 @@
  * The query methods shared by {@link Database}, {@link Transaction} and
  * {@link ReadSnapshot}: each subclass says only where a request goes.
  */
+import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import { deserializeError, ThreadliteError } from './errors';
 import type { InlineReader } from './inline-reader';
@@ -38,9 +39,14 @@ export abstract class Queryable {
   /** Where a statement of this SQL text runs. @internal */
   protected abstract route(sql: string): Target;
 
-  /** Whether a call with these options may be cancelled (a signal, or a timeout here or by default). @internal */
+  /** The timeout that applies to a call with these options, in ms (0 = none). @internal */
+  timeoutOf(options: CallOptions | undefined): number {
+    return options?.timeout ?? 0;
+  }
+
+  /** Whether a call with these options may be cancelled (a signal, or a timeout). @internal */
   hasDeadline(options: CallOptions | undefined): boolean {
-    return options?.signal !== undefined || (options?.timeout ?? 0) > 0;
+    return options?.signal !== undefined || this.timeoutOf(options) > 0;
   }
 
   /** The main-thread connection that may run this read inline, if any (see `OpenOptions.inlineReads`). @internal */
@@ -222,11 +228,15 @@ export abstract class Queryable {
         // The same object travels both times: callers read the id the pool gave it (cursors are keyed by it).
         const flagged = request as NewRequest & { probe?: boolean };
         flagged.probe = true;
+        const started = performance.now();
         const probed = await this.submit(flagged, probe, options);
         if (!isBounced(probed.value)) return probed;
-        // The probed side says the other side must run it: send it there.
+        // The probed side says the other side must run it: send it there,
+        // within what is left of the call's deadline.
         delete flagged.probe;
-        return await this.submit(flagged, probe === 'write' ? 'read' : 'write', options);
+        const timeout = this.timeoutOf(options);
+        const rest = timeout > 0 ? { ...options, timeout: Math.max(1, Math.ceil(timeout - (performance.now() - started))) } : options;
+        return await this.submit(flagged, probe === 'write' ? 'read' : 'write', rest);
       }
       return await this.submit(request, target, options, pinned);
     } catch (err) {
