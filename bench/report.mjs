@@ -194,26 +194,45 @@ ${markdownTable(report, modules)}
 
 ![Relative performance chart](benchmark.svg)
 ${errors.length ? `\nTrials that failed (left out of the medians and of their repetition's ratios):\n\n${errors.join('\n')}\n` : ''}
-## Where threadlite loses time (profiled during the first full run, see \`--cpu-prof\`)
+## What each mechanism buys (switched off one at a time)
 
-Notes from profiling trials with \`--cpu-prof\` and \`node bench/prof-summary.mjs\`; re-check them after
-changes to \`src/\`. The machine was shared with other test runs while these figures were taken, so
-single figures move by ±50% between repetitions; the paired ratios are the figures to read.
+Measured with \`THREADLITE_TUNING=<switch>\` (read once by \`src/tuning.ts\`; for the benchmark
+only), \`--driver threadlite --reps 2\`, 1M rows, on an otherwise idle 2-core machine; each ratio is
+paired with better-sqlite3 on the main thread in the same run.
 
-- **Sequential point reads (×4 latency)**: the main thread is idle ~70% and the reader ~57% of
-  the trial; the JS on either side (\`postMessage\`, the statement cache, \`#statement\` in
-  \`dist/worker/connection.js\`) is a few µs. The rest is the two thread hops (wake-up of the
-  sleeping worker, then of the main thread). The naive pool pays the same (×4), so ≤ ×3 needs a
-  cheaper wake-up than \`postMessage\` (e.g. \`Atomics.wait/notify\` on a \`SharedArrayBuffer\`).
-- **64 in flight**: \`readers: 1\` beats the default (2 readers on 2 cores): with the writer, two
-  readers and the main thread, four threads compete for two cores.
-- **Heavy GROUP BY (×1.0 instead of ×1.9)**: \`src/pool.ts\` lets heavy reads use at most
-  \`readers - 1\` readers (one is kept for light reads), so with the default 2 readers only one
-  GROUP BY runs at a time. The event loop stays at the idle noise floor.
-- **HTTP light p99**: light reads wait while heavy ones saturate both cores; the main thread
-  itself stays free (see the GROUP BY probe).
-- **100k-row \`all()\`**: the time is the worker's \`all()\` plus the structured clone of ~17 MB;
-  the main thread's longest stall drops from ~210 ms to ~15–25 ms.
+| mechanism | switch | workload | on | off |
+|---|---|---|---:|---:|
+| pipelining (64 requests in flight per worker) | \`pipeline=1\` | point reads, 64 in flight | ×0.77 | ×0.25 |
+| | | 90/10 read/write, 64 in flight | ×0.66 | ×0.22 |
+| answering every queued message in one post | \`coalesce=0\` | point reads, 64 in flight | ×0.77 | ×0.58 |
+| | | 90/10 read/write, 64 in flight | ×0.66 | ×0.50 |
+| cost-aware scheduling (heavy reads get their own readers) | \`costAware=0\` | HTTP light route p99 while heavy runs | 21.5 ms | 619 ms |
+| | | GROUP BY, 4 in flight (throughput) | ×1.90 | ×1.64 |
+| chunked transfer of large \`all()\` results | \`chunkBytes=0\` | 100k-row \`all()\`: longest main-thread stall | 16 ms | 104 ms |
+| | | 100k-row \`all()\`: time | ×1.85 | ×1.72 |
+| inline path for cheap reads (opt-in) | \`inlineReads: 50\` | point read latency, sequential | ×1.09 | ×16 |
+
+## Where the remaining time goes
+
+- **Sequential point reads (×16 by default, ×1.09 with \`inlineReads\`).** A point read costs
+  ~7 µs in SQLite; through a worker it costs two thread wake-ups. On an idle machine each wake-up
+  of a sleeping thread is ~40 µs (deep CPU idle states; under load it is ~15 µs), so a
+  one-at-a-time caller sees ~90–100 µs. Waking the worker through \`Atomics.notify\` instead of a
+  message would save only the worker's half; the main thread can only be woken by the event loop.
+  The measured answer is the opt-in inline path: reads whose observed cost stays under the budget
+  run on a main-thread read-only connection (7 µs, ×1.09), and everything else still goes to the
+  workers.
+- **64 in flight (×0.77).** Per query the reader spends ~7.7 µs in SQLite and ~6 µs in
+  \`postMessage\` (serializing the answer and waking the main thread), and the main thread ~3 µs;
+  on 2 cores shared by the main thread and the workers, ~17 µs of CPU per query caps throughput
+  below better-sqlite3's 7 µs on one core. With \`inlineReads\`, ×0.91.
+- **100k-row \`all()\` (×1.85 time).** The worker's \`all()\` (~190 ms) plus structured-clone
+  serialization (~110 ms) run one after the other on the worker; the main thread's
+  deserialization overlaps them chunk by chunk. What remains of the main-thread stall (~16 ms) is
+  the garbage collector scavenging 100k surviving objects; \`iterate()\` avoids it.
+- **100k inserts via \`batch\` (×0.82).** The inserts themselves cost what better-sqlite3 pays; the
+  difference is building the 100k-entry array on the main thread, cloning it to the worker, and
+  the garbage it leaves (~100 ms of main-thread GC in a CPU profile).
 
 ## What each scenario does
 

@@ -15,12 +15,13 @@ import {
   WorkerStartupError,
 } from './errors';
 import { callTimeout, type ResolvedOptions } from './options';
+import { TUNING } from './tuning';
 import { isBounced, type NewRequest, type Request, type Response } from './protocol';
 import type { CallOptions } from './types';
 import { type Dispatch, type ExitReport, WorkerHandle } from './worker-handle';
 
 /** Requests sent ahead to one worker before it answers (pipelining depth). */
-const PIPELINE_DEPTH = 64;
+const PIPELINE_DEPTH = TUNING.pipelineDepth;
 /** A statement whose observed cost reaches this many milliseconds counts as heavy. */
 const HEAVY_MS = 5;
 /** Weight of the newest observation in a statement's running cost estimate. */
@@ -240,7 +241,7 @@ export class Pool {
         pinned: via.pinned ?? lease?.worker,
         // A read never seen to finish may be heavy: until its cost is known it
         // waits for an idle reader rather than queue behind, or ahead of, light reads.
-        heavy: target === 'read' && (known === undefined || known >= HEAVY_MS),
+        heavy: TUNING.costAware && target === 'read' && (known === undefined || known >= HEAVY_MS),
         guessed: target === 'read' && known === undefined,
         estimate,
         cancellable: false,

@@ -18,6 +18,7 @@ import {
   type WorkerConfig,
 } from '../protocol';
 import type { ExpandedRowsPayload } from '../rows';
+import { TUNING } from '../tuning';
 import type { BindParameters, RunResult } from '../types';
 import type { SqliteDatabase, SqliteStatement } from './sqlite-api';
 import { type CachedStatement, StatementCache } from './statement-cache';
@@ -423,11 +424,11 @@ function protoRebuild(entry: CachedStatement, mode: RowMode): Rebuild | undefine
 }
 
 /** Target size of one chunk of rows on the wire; deserializing it takes ~1–3 ms on the main thread. */
-const CHUNK_BYTES = 256 * 1024;
+const CHUNK_BYTES = TUNING.chunkBytes;
 
 /** How many rows make one chunk, estimated from the first row's size. @internal */
 export function chunkRows(rows: unknown[], mode: RowMode): number {
-  if (rows.length === 0) return 0;
+  if (rows.length === 0 || CHUNK_BYTES === 0) return rows.length;
   const perRow = Math.max(16, estimateBytes(rows[0], mode === RowMode.expand ? 2 : 1));
   return Math.min(16_384, Math.max(64, Math.floor(CHUNK_BYTES / perRow)));
 }

@@ -5,6 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { serializeError } from '../errors';
 import { Cell, type Request, type Response, type StartupMessage, type WorkerConfig } from '../protocol';
+import { TUNING } from '../tuning';
 import { Connection } from './connection';
 
 const port = parentPort;
@@ -52,7 +53,8 @@ async function start(): Promise<void> {
         return;
       }
     }
-    if (pending.length > 0 && !flushQueued) {
+    if (!TUNING.coalesce) flush();
+    else if (pending.length > 0 && !flushQueued) {
       flushQueued = true;
       setImmediate(flush);
     }

@@ -1,0 +1,30 @@
+/**
+ * Switches for the benchmark only: `THREADLITE_TUNING=pipeline=1,costAware=0`
+ * turns a mechanism off so `npm run bench` can measure what it buys. Read
+ * once at load; unset, every mechanism is on. Not a public API. Shared by the
+ * main thread and the workers: imports nothing from `src/`.
+ * @internal
+ */
+const settings = new Map(
+  (process.env.THREADLITE_TUNING ?? '')
+    .split(',')
+    .filter((pair) => pair.includes('='))
+    .map((pair) => pair.split('=', 2).map((s) => s.trim()) as [string, string]),
+);
+
+function number(name: string, fallback: number): number {
+  const value = Number(settings.get(name));
+  return settings.has(name) && Number.isFinite(value) ? value : fallback;
+}
+
+/** @internal */
+export const TUNING = Object.freeze({
+  /** Requests in flight per worker (1 = no pipelining). */
+  pipelineDepth: Math.max(1, number('pipeline', 64)),
+  /** Cost-aware scheduling of reads (0 = every read is light: least-loaded, pipelined). */
+  costAware: number('costAware', 1) !== 0,
+  /** Workers answer all queued messages in one post (0 = one post per incoming message). */
+  coalesce: number('coalesce', 1) !== 0,
+  /** Bytes per chunk of a large `all()` result (0 = the whole result in one message). */
+  chunkBytes: number('chunkBytes', 256 * 1024),
+});
