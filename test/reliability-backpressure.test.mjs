@@ -4,22 +4,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { AbortError, open, QueueFullError, SqliteError, TimeoutError } from 'threadlite';
-import { createGate, setupModule } from './fixtures/rel-gate.mjs';
-import { openTemp, tempFile } from './helpers.mjs';
+import { AbortError, QueueFullError, SqliteError, TimeoutError } from 'threadlite';
+import { openGated } from './fixtures/rel-gate.mjs';
+import { openTemp } from './helpers.mjs';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc');
 
-async function openGated(t, options = {}) {
-  const gate = createGate();
-  const db = await open(tempFile(t), { setup: setupModule, ...options });
-  t.after(async () => {
-    gate.close();
-    await db.close();
-  });
-  return { db, gate };
-}
 
 test('maxQueue: calls beyond it fail at once with QueueFullError; accepted calls all settle', async (t) => {
   const { db, gate } = await openGated(t, { readers: 1, maxQueue: 10 });

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { getEventListeners } from 'node:events';
 import { test } from 'node:test';
 import { AbortError, open, TimeoutError } from 'threadlite';
-import { createGate, setupModule } from './fixtures/rel-gate.mjs';
+import { openGated } from './fixtures/rel-gate.mjs';
 import { tempFile } from './helpers.mjs';
 
 /** Waits (without a deadline of its own) until `check()` is true. */
@@ -12,16 +12,6 @@ async function until(check) {
   while (!check()) await new Promise((resolve) => setImmediate(resolve));
 }
 
-/** Opens a pool whose workers know the gate's functions; closes both after the test. */
-async function openGated(t, options = {}) {
-  const gate = createGate();
-  const db = await open(tempFile(t), { setup: setupModule, ...options });
-  t.after(async () => {
-    gate.close();
-    await db.close();
-  });
-  return { db, gate };
-}
 
 test('an already-aborted signal rejects at once and the call never runs', async (t) => {
   const { db } = await openGated(t, { readers: 1 });
