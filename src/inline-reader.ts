@@ -13,6 +13,9 @@ import { RowMode } from './protocol';
 import type { BindParameters } from './types';
 import type { SqliteDatabase, SqliteStatement } from './worker/sqlite-api';
 
+/** Main-thread better-sqlite3 objects kept from the garbage collector (see `InlineReader.close`). */
+const retained: unknown[] = [];
+
 /** Returned when a read may not run inline; the caller sends it to the pool. @internal */
 export const NOT_INLINE: unique symbol = Symbol('not inline');
 
@@ -87,13 +90,15 @@ export class InlineReader {
     let stmt = this.#statements.get(sql);
     try {
       if (stmt === undefined) {
+        // Statements are never evicted: a full cache sends new SQL to the
+        // workers instead (see `#retained` for why none may become garbage).
+        if (this.#statements.size >= CACHE_SIZE) return NOT_INLINE;
         stmt = this.#db.prepare(sql);
+        this.#statements.set(sql, stmt);
         if (!stmt.reader || !stmt.readonly) {
           this.#refuse(sql);
           return NOT_INLINE;
         }
-        if (this.#statements.size >= CACHE_SIZE) this.#statements.delete(this.#statements.keys().next().value as string);
-        this.#statements.set(sql, stmt);
       }
       // Toggles are per call: a handle's mode may differ from the last caller's.
       if (mode === RowMode.raw) stmt.raw(true);
@@ -142,14 +147,19 @@ export class InlineReader {
   #refuse(sql: string): void {
     this.#refused.add(sql);
     this.#windows.delete(sql);
-    this.#statements.delete(sql);
   }
 
   readonly #windows = new Map<string, { runs: number; over: number }>();
 
-  /** Closes the main thread's connection. */
+  /**
+   * Closes the main thread's connection. Its objects stay referenced for the
+   * life of the process: better-sqlite3 12 built for Node 24 aborts the
+   * process when a Database or Statement object is finalized by a garbage
+   * collection outside a JavaScript context (an upstream issue closed without
+   * a fix). A closed reader holds at most 128 finalized statements.
+   */
   close(): void {
-    this.#statements.clear();
     this.#db.close();
+    retained.push(this.#db, [...this.#statements.values()]);
   }
 }
