@@ -123,9 +123,6 @@ export interface CloseRequest {
 /** @internal */
 export type Request = StatementRequest | ExecRequest | NextRequest | CloseCursorRequest | BatchRequest | CloseRequest;
 
-/** @internal */
-export type RequestOp = Request['op'];
-
 /** A request before the pool gives it an id. @internal */
 export type NewRequest = Request extends infer R ? (R extends Request ? Omit<R, 'id'> : never) : never;
 

@@ -8,7 +8,7 @@ import { deserializeError, ThreadliteError } from './errors';
 import type { InlineReader } from './inline-reader';
 import { traced, workerName } from './tracing';
 import { RemoteError, type Target } from './pool';
-import { type BatchGroupResult, isBounced, type NewRequest, RowMode, type RowsPayload } from './protocol';
+import { type BatchGroupResult, isBounced, type NewRequest, RowMode } from './protocol';
 import { RowIterator } from './row-iterator';
 import { decodeRows } from './rows';
 import { Statement } from './statement';

@@ -85,55 +85,43 @@ export class Statement<T = Record<string, unknown>> {
    * ```
    */
   async all(params?: BindParameters, options?: CallOptions): Promise<T[]> {
-    const request = this.#request('all', params);
-    return traced('all', this.source, this.#owner.databaseName, async (trace) => {
-      const inline = this.#owner.inlineFor(this.source, options);
-      const inlined = inline?.run(this.source, 'all', request.params, this.#mode, this.#safeIntegers) ?? NOT_INLINE;
-      if (inlined !== NOT_INLINE) {
-        if (trace !== undefined) {
-          trace.worker = 'main';
-          trace.rows = (inlined as unknown[]).length;
-        }
-        return inlined as T[];
-      }
-      const { value, worker } = await this.#owner.callWithWorker(request, this.#owner.routeOf(this.source), options);
-      const first = value as RowsPayload;
-      const rows = decodeRows(first, this.#mode);
-      if (first.done === false) {
-        const cursor = (request as { id?: number }).id as number;
-        await collectChunks(this.#owner, rows, cursor, first.rows.length, worker, this.#mode, {
-          sql: this.source,
-          signal: options?.signal,
-        });
-      }
-      if (trace !== undefined) {
-        trace.worker = workerName(worker);
-        trace.rows = rows.length;
-      }
-      return rows as T[];
-    });
+    return (await this.#read('all', params, options)) as T[];
   }
 
   /** Resolves with the first row, or `undefined`. */
   async get(params?: BindParameters, options?: CallOptions): Promise<T | undefined> {
-    const request = this.#request('get', params);
-    return traced('get', this.source, this.#owner.databaseName, async (trace) => {
+    return (await this.#read('get', params, options))[0] as T | undefined;
+  }
+
+  /** Runs `all` or `get` (as rows, at most one for `get`) inline or on a worker. */
+  #read(op: 'all' | 'get', params: BindParameters | undefined, options: CallOptions | undefined): Promise<unknown[]> {
+    const request = this.#request(op, params);
+    return traced(op, this.source, this.#owner.databaseName, async (trace) => {
+      let rows: unknown[];
+      let answeredBy: string;
       const inline = this.#owner.inlineFor(this.source, options);
-      const inlined = inline?.run(this.source, 'get', request.params, this.#mode, this.#safeIntegers) ?? NOT_INLINE;
+      const inlined = inline?.run(this.source, op, request.params, this.#mode, this.#safeIntegers) ?? NOT_INLINE;
       if (inlined !== NOT_INLINE) {
-        if (trace !== undefined) {
-          trace.worker = 'main';
-          trace.rows = inlined === undefined ? 0 : 1;
+        rows = op === 'all' ? (inlined as unknown[]) : inlined === undefined ? [] : [inlined];
+        answeredBy = 'main';
+      } else {
+        const { value, worker } = await this.#owner.callWithWorker(request, this.#owner.routeOf(this.source), options);
+        const first = value as RowsPayload;
+        rows = decodeRows(first, this.#mode);
+        if (first.done === false) {
+          const cursor = (request as { id?: number }).id as number;
+          await collectChunks(this.#owner, rows, cursor, first.rows.length, worker, this.#mode, {
+            sql: this.source,
+            signal: options?.signal,
+          });
         }
-        return inlined as T | undefined;
+        answeredBy = workerName(worker);
       }
-      const { value, worker } = await this.#owner.callWithWorker(request, this.#owner.routeOf(this.source), options);
-      const rows = decodeRows(value as RowsPayload, this.#mode);
       if (trace !== undefined) {
-        trace.worker = workerName(worker);
+        trace.worker = answeredBy;
         trace.rows = rows.length;
       }
-      return rows[0] as T | undefined;
+      return rows;
     });
   }
 
