@@ -68,7 +68,7 @@ direct.close();
 const db = await open(FILE);
 const workers = db.stats().workers;
 const readers = workers.filter((w) => w.role === 'reader').length;
-out(`B. threadlite, open(file): 1 writer + ${readers} reader worker threads (default: one reader per core, ${availableParallelism()} here) ...`);
+out(`B. threadlite, open(file): 1 writer + ${readers} reader worker threads (default: one reader per core plus one, on ${availableParallelism()} cores here) ...`);
 // Warm-up, untimed: the pool learns these statements are read-only (so they may
 // run on readers) and which ones are heavy (so they never take every reader).
 for (let round = 0; round < 2; round++) {
