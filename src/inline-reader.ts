@@ -5,12 +5,12 @@
  * stays under the budget; the first run over it sends that SQL back to the
  * workers for good. Everything else goes to the pool.
  */
-import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { deserializeError, serializeError } from './errors';
 import type { ResolvedOptions } from './options';
 import { RowMode } from './protocol';
 import type { BindParameters } from './types';
+import { openBetterSqlite3, runSetup } from './worker/better-sqlite3';
 import type { SqliteDatabase, SqliteStatement } from './worker/sqlite-api';
 
 /** Main-thread better-sqlite3 objects kept from the garbage collector (see `InlineReader.close`). */
@@ -43,10 +43,8 @@ export class InlineReader {
 
   /** Opens the main thread's read-only connection with the pool's pragmas and `setup`. */
   static async open(options: ResolvedOptions): Promise<InlineReader> {
-    const require = createRequire(__filename);
-    const Database = require('better-sqlite3') as new (file: string, options: object) => SqliteDatabase;
     // timeout 0: a busy database must not block the main thread; such a read goes to the pool.
-    const db = new Database(options.file, { readonly: true, fileMustExist: true, timeout: 0 });
+    const db = openBetterSqlite3(options.file, { readonly: true, fileMustExist: true, timeout: 0 });
     try {
       for (const [name, value] of options.pragmas) {
         try {
@@ -55,11 +53,7 @@ export class InlineReader {
           // A pragma a read-only connection refuses (e.g. journal_mode) concerns writes only.
         }
       }
-      if (options.setup !== undefined) {
-        const mod = (await import(options.setup)) as { default?: unknown; setup?: unknown };
-        const fn = typeof mod.default === 'function' ? mod.default : mod.setup;
-        if (typeof fn === 'function') await fn(db, { role: 'inline' });
-      }
+      if (options.setup !== undefined) await runSetup(options.setup, db, 'inline');
     } catch (err) {
       db.close();
       throw err;

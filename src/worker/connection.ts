@@ -2,7 +2,6 @@
  * One better-sqlite3 connection inside a worker, and the requests it executes.
  * Runs only inside a worker thread.
  */
-import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { serializeError } from '../errors';
 import {
@@ -20,6 +19,7 @@ import {
 import type { ExpandedRowsPayload } from '../rows';
 import { TUNING } from '../tuning';
 import type { BindParameters, RunResult } from '../types';
+import { openBetterSqlite3, runSetup } from './better-sqlite3';
 import type { SqliteDatabase, SqliteStatement } from './sqlite-api';
 import { type CachedStatement, StatementCache } from './statement-cache';
 
@@ -63,12 +63,8 @@ export class Connection {
 
   /** Opens the connection, applies pragmas and runs the `setup` module. Throws on failure. */
   static async open(config: WorkerConfig, cells: Int32Array): Promise<Connection> {
-    // better-sqlite3 is CommonJS; createRequire keeps this file loadable from the ESM and CJS builds alike.
-    const require = createRequire(__filename);
-    const Database = require('better-sqlite3') as new (file: string, options: object) => SqliteDatabase;
-    const readonly = config.readonly || config.role === 'reader';
-    const db = new Database(config.file, {
-      readonly,
+    const db = openBetterSqlite3(config.file, {
+      readonly: config.readonly || config.role === 'reader',
       fileMustExist: config.fileMustExist || config.role === 'reader',
       timeout: config.busyTimeout,
     });
@@ -84,14 +80,7 @@ export class Connection {
       db.function('threadlite_interrupted', { varargs: false, deterministic: false }, () =>
         Atomics.load(cells, Cell.interrupt),
       );
-      if (config.setup !== undefined) {
-        const mod = (await import(config.setup)) as { default?: unknown; setup?: unknown };
-        const fn = typeof mod.default === 'function' ? mod.default : mod.setup;
-        if (typeof fn !== 'function') {
-          throw new TypeError(`The setup module ${config.setup} must export a function (default or named "setup")`);
-        }
-        await fn(db, { role: config.role });
-      }
+      if (config.setup !== undefined) await runSetup(config.setup, db, config.role);
     } catch (err) {
       db.close();
       throw err;
