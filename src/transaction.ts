@@ -114,32 +114,16 @@ export class Transaction extends Queryable {
    * Always gives the writer back. @internal
    */
   async use<R>(fn: (tx: Transaction) => Promise<R> | R, mode: TransactionMode, timeout: number): Promise<R> {
-    return (await this.#runCallback(fn, mode, timeout)) as R;
-  }
-
-  async #runCallback(fn: (tx: Transaction) => unknown, mode: TransactionMode, timeout: number): Promise<unknown> {
-    let timer: NodeJS.Timeout | undefined;
+    let deadline: LeaseDeadline | undefined;
     try {
       await this.#begin(mode);
-      const done = new Promise<never>((_, reject) => {
-        // Let the callback's own failure (the WorkerCrashedError of the call that
-        // was running) arrive first; this only ends a callback that waits elsewhere.
-        this.#lease.onBroken = (err) => setImmediate(() => reject(err));
-        if (timeout > 0) {
-          timer = setTimeout(() => {
-            const err = new TransactionClosedError(`The transaction was rolled back: it stayed open longer than ${timeout} ms`);
-            this.#closedBy = err;
-            // A statement still running there can only be stopped with its worker,
-            // which rolls the transaction back as its connection closes.
-            if (this.#lease.worker.inflight > 0) this.#pool.recycle(this.#lease.worker);
-            reject(err);
-          }, timeout);
-        }
+      deadline = watchLease(this.#pool, this.#lease, timeout, () => {
+        this.#closedBy = new TransactionClosedError(`The transaction was rolled back: it stayed open longer than ${timeout} ms`);
+        return this.#closedBy;
       });
-      done.catch(() => {});
-      let result: unknown;
+      let result: R;
       try {
-        result = await Promise.race([currentTransaction.run(this, () => fn(this)), done]);
+        result = await Promise.race([currentTransaction.run(this, () => fn(this)), deadline.ended]);
       } catch (err) {
         this.#closedBy ??= new TransactionClosedError('The transaction was rolled back');
         await this.#rollback();
@@ -153,7 +137,7 @@ export class Transaction extends Queryable {
       }
       return result;
     } finally {
-      if (timer !== undefined) clearTimeout(timer);
+      deadline?.stop();
       this.#closedBy ??= new TransactionClosedError('The transaction has already ended');
       this.#pool.release(this.#lease, this.#closedBy);
     }
@@ -240,23 +224,16 @@ export class ReadSnapshot extends Queryable {
     // On a single-connection pool the "reader" is the writer: query_only
     // makes writes fail there as they would on a read-only reader.
     const onWriter = this.#lease.worker.role === 'writer';
-    let timer: NodeJS.Timeout | undefined;
+    let deadline: LeaseDeadline | undefined;
     try {
       await this.#raw(`${onWriter ? 'PRAGMA query_only = ON; ' : ''}BEGIN DEFERRED; SELECT count(*) FROM sqlite_schema`);
-      const done = new Promise<never>((_, reject) => {
-        this.#lease.onBroken = (err) => setImmediate(() => reject(err));
-        if (timeout > 0) {
-          timer = setTimeout(() => {
-            this.#closedBy = new TransactionClosedError(`The read snapshot was closed: it stayed open longer than ${timeout} ms`);
-            if (this.#lease.worker.inflight > 0) this.#pool.recycle(this.#lease.worker);
-            reject(this.#closedBy);
-          }, timeout);
-        }
+      deadline = watchLease(this.#pool, this.#lease, timeout, () => {
+        this.#closedBy = new TransactionClosedError(`The read snapshot was closed: it stayed open longer than ${timeout} ms`);
+        return this.#closedBy;
       });
-      done.catch(() => {});
-      return await Promise.race([Promise.resolve().then(() => fn(this)), done]);
+      return await Promise.race([Promise.resolve().then(() => fn(this)), deadline.ended]);
     } finally {
-      if (timer !== undefined) clearTimeout(timer);
+      deadline?.stop();
       this.#closedBy ??= new TransactionClosedError('The read snapshot has already ended');
       if (this.#lease.closedBy === undefined && this.#lease.worker.state === 'ready') {
         await this.#raw('COMMIT').catch(() => {});
@@ -273,4 +250,36 @@ export class ReadSnapshot extends Queryable {
       throw localize(err);
     }
   }
+}
+
+/** What {@link watchLease} returns. */
+interface LeaseDeadline {
+  /** Rejects when the leased worker dies or the lease outlives its timeout. */
+  ended: Promise<never>;
+  /** Cancels the timeout once the holder is done. */
+  stop(): void;
+}
+
+/**
+ * Ends a lease holder's callback when its worker dies, or when the lease stays
+ * open longer than `timeout` ms (`expire` gives the error). A statement still
+ * running on the worker at that moment can only be stopped with its thread,
+ * which also rolls back whatever the lease had open.
+ */
+function watchLease(pool: Pool, lease: Lease, timeout: number, expire: () => Error): LeaseDeadline {
+  let timer: NodeJS.Timeout | undefined;
+  const ended = new Promise<never>((_, reject) => {
+    // Let the callback's own failure (the WorkerCrashedError of the call that
+    // was running) arrive first; this only ends a callback that waits elsewhere.
+    lease.onBroken = (err) => setImmediate(() => reject(err));
+    if (timeout > 0) {
+      timer = setTimeout(() => {
+        const err = expire();
+        if (lease.worker.inflight > 0) pool.recycle(lease.worker);
+        reject(err);
+      }, timeout);
+    }
+  });
+  ended.catch(() => {}); // observed through Promise.race by the holder
+  return { ended, stop: () => clearTimeout(timer) };
 }
