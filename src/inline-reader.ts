@@ -11,10 +11,16 @@ import type { ResolvedOptions } from './options';
 import { RowMode } from './protocol';
 import type { BindParameters } from './types';
 import { openBetterSqlite3, runSetup } from './worker/better-sqlite3';
+import { NativeObjects } from './worker/native-objects';
 import type { SqliteDatabase, SqliteStatement } from './worker/sqlite-api';
 
-/** Main-thread better-sqlite3 objects kept from the garbage collector (see `InlineReader.close`). */
-const retained: unknown[] = [];
+/**
+ * The main thread's better-sqlite3 objects, kept for the life of the process
+ * where finalizing them could abort it (see `NativeObjects`); never swept, as
+ * a forced collection would stall the event loop. A reader holds at most its
+ * connection, a few pragma statements and {@link CACHE_SIZE} statements.
+ */
+const mainThreadObjects = new NativeObjects(false);
 
 /** Returned when a read may not run inline; the caller sends it to the pool. @internal */
 export const NOT_INLINE: unique symbol = Symbol('not inline');
@@ -45,6 +51,7 @@ export class InlineReader {
   static async open(options: ResolvedOptions): Promise<InlineReader> {
     // timeout 0: a busy database must not block the main thread; such a read goes to the pool.
     const db = openBetterSqlite3(options.file, { readonly: true, fileMustExist: true, timeout: 0 });
+    mainThreadObjects.adopt(db, { iterators: false });
     try {
       for (const [name, value] of options.pragmas) {
         try {
@@ -85,7 +92,7 @@ export class InlineReader {
     try {
       if (stmt === undefined) {
         // Statements are never evicted: a full cache sends new SQL to the
-        // workers instead (see `#retained` for why none may become garbage).
+        // workers instead (see `mainThreadObjects` for why none is let go).
         if (this.#statements.size >= CACHE_SIZE) return NOT_INLINE;
         stmt = this.#db.prepare(sql);
         this.#statements.set(sql, stmt);
@@ -146,14 +153,11 @@ export class InlineReader {
   readonly #windows = new Map<string, { runs: number; over: number }>();
 
   /**
-   * Closes the main thread's connection. Its objects stay referenced for the
-   * life of the process: better-sqlite3 12 built for Node 24 aborts the
-   * process when a Database or Statement object is finalized by a garbage
-   * collection outside a JavaScript context (an upstream issue closed without
-   * a fix). A closed reader holds at most 128 finalized statements.
+   * Closes the main thread's connection. Its objects stay referenced (see
+   * `mainThreadObjects`); closing finalized their SQLite statements, so what
+   * stays is small.
    */
   close(): void {
     this.#db.close();
-    retained.push(this.#db, [...this.#statements.values()]);
   }
 }

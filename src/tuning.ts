@@ -27,4 +27,6 @@ export const TUNING = Object.freeze({
   coalesce: number('coalesce', 1) !== 0,
   /** Bytes per chunk of a large `all()` result (0 = the whole result in one message). */
   chunkBytes: number('chunkBytes', 256 * 1024),
+  /** Keep better-sqlite3 objects from background finalization (1 = on, 0 = off; unset: on Node >= 24). */
+  finalizerGuard: settings.has('finalizerGuard') ? number('finalizerGuard', 1) !== 0 : undefined,
 });

@@ -2,20 +2,39 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach } from 'node:test';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import Database from 'better-sqlite3';
 import { open } from 'threadlite';
 
-// better-sqlite3 12 built for Node 24 aborts the process when a Database or
-// Statement object is finalized by a garbage collection that runs outside a
-// JavaScript context (upstream issue, closed without a fix). Tests open
-// reference connections on the main thread, so each test ends with a
-// collection run from JavaScript: what it closed is finalized safely there.
-setFlagsFromString('--expose-gc');
-/** Runs a full garbage collection from JavaScript (see the note above). */
-export const collectGarbage = runInNewContext('gc');
-afterEach(() => collectGarbage());
+// better-sqlite3 12 built for Node >= 24.19 aborts the process when the
+// garbage collector finalizes one of its objects outside JavaScript (see
+// src/worker/native-objects.ts). The pool guards its own connections; the
+// reference connections tests open on the main thread are kept reachable
+// here, for the life of the test process.
+if (Number(process.versions.node.split('.')[0]) >= 24) keepBetterSqlite3Objects();
+
+function keepBetterSqlite3Objects() {
+  const kept = new Set();
+  const probe = new Database(':memory:');
+  const native = Object.getOwnPropertySymbols(probe)
+    .map((symbol) => probe[symbol])
+    .find((value) => typeof value?.prepare === 'function');
+  const keepAll = (proto, names) => {
+    for (const name of names) {
+      const method = proto[name];
+      proto[name] = function kept_(...args) {
+        kept.add(this);
+        const result = method.apply(this, args);
+        if (typeof result === 'object' && result !== null) kept.add(result);
+        return result;
+      };
+    }
+  };
+  // A connection is kept once it prepares, executes or closes; statements
+  // and iterators as they are made.
+  keepAll(Object.getPrototypeOf(native), ['prepare', 'exec', 'close']);
+  keepAll(Object.getPrototypeOf(probe.prepare('SELECT 1')), ['iterate']);
+  probe.close();
+}
 
 /** A new empty directory, removed when the test ends. */
 export function tempDir(t) {

@@ -3,7 +3,7 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { open, SqliteError } from 'threadlite';
-import { collectGarbage, tempFile } from './helpers.mjs';
+import { tempFile } from './helpers.mjs';
 
 /** Records which connection answered each query (from the tracing channel). */
 function watchWorkers(t) {
@@ -46,7 +46,6 @@ test('a cheap read runs on the main thread and answers exactly as better-sqlite3
   assert.ok(Buffer.isBuffer(row.b) && typeof row.big === 'bigint');
   assert.deepStrictEqual(await db.prepare(sql).raw().get([8]), reference.prepare(sql).raw().get(8));
   reference.close();
-  collectGarbage();
 });
 
 test('a write that resolved is visible to the next inline read', async (t) => {

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
-import { collectGarbage, tempFile } from './helpers.mjs';
+import { tempFile } from './helpers.mjs';
 
 const CHILD = fileURLToPath(new URL('./fixtures/rel-durability-child.mjs', import.meta.url));
 const ROUNDS = 24;
@@ -59,7 +59,6 @@ test(`every acknowledged write survives SIGKILL (${ROUNDS} rounds)`, async (t) =
       assert.deepEqual(torn, []);
     } finally {
       db.close();
-      collectGarbage(); // finalize it now, from JavaScript (see helpers.mjs)
     }
   }
   assert.ok(acked.size > 100, `only ${acked.size} acknowledged writes`);

@@ -20,6 +20,7 @@ import type { ExpandedRowsPayload } from '../rows';
 import { TUNING } from '../tuning';
 import type { BindParameters, RunResult } from '../types';
 import { openBetterSqlite3, runSetup } from './better-sqlite3';
+import { NativeObjects } from './native-objects';
 import type { SqliteDatabase, SqliteStatement } from './sqlite-api';
 import { type CachedStatement, StatementCache } from './statement-cache';
 
@@ -27,10 +28,17 @@ import { type CachedStatement, StatementCache } from './statement-cache';
 interface Cursor {
   /** Live SQLite iterator, or undefined once drained into `buffered`. */
   iterator: Iterator<unknown> | undefined;
+  /**
+   * The statement the iterator steps. better-sqlite3's iterator does not keep
+   * it alive, and the cache may evict it meanwhile: this reference does.
+   */
+  stmt: SqliteStatement | undefined;
   /** Rows read ahead (a whole `all()` result, or the rest of a cursor when the connection was needed). */
   buffered: unknown[];
   /** Next row of `buffered` to hand out. */
   offset: number;
+  /** The statement failed while being drained into `buffered`: delivered after those rows. */
+  failure?: unknown;
   mode: RowMode;
   /** Set when rows must be rebuilt on the main thread (see RowsPayload.columns). */
   rebuild: Rebuild | undefined;
@@ -51,14 +59,16 @@ export class Connection {
   readonly #db: SqliteDatabase;
   readonly #config: WorkerConfig;
   readonly #cache: StatementCache;
+  readonly #natives: NativeObjects;
   readonly #cursors = new Map<number, Cursor>();
   /** The one cursor whose SQLite iterator is open (better-sqlite3 allows one at a time). */
   #liveCursor: number | undefined;
 
-  private constructor(db: SqliteDatabase, config: WorkerConfig) {
+  private constructor(db: SqliteDatabase, config: WorkerConfig, natives: NativeObjects) {
     this.#db = db;
     this.#config = config;
-    this.#cache = new StatementCache(db, config.statementCacheSize);
+    this.#natives = natives;
+    this.#cache = new StatementCache(db, config.statementCacheSize, (stmt) => natives.release(stmt));
   }
 
   /** Opens the connection, applies pragmas and runs the `setup` module. Throws on failure. */
@@ -68,6 +78,8 @@ export class Connection {
       fileMustExist: config.fileMustExist || config.role === 'reader',
       timeout: config.busyTimeout,
     });
+    const natives = new NativeObjects(true);
+    natives.adopt(db, { iterators: true });
     try {
       if (config.role === 'writer' && config.wal && !config.readonly) {
         db.pragma('journal_mode = WAL');
@@ -75,7 +87,9 @@ export class Connection {
       }
       for (const [name, value] of config.pragmas) db.pragma(`${name} = ${value}`);
       if (config.safeIntegers) db.defaultSafeIntegers(true);
-      ownProtoColumns = Object.hasOwn(db.prepare('SELECT 1 AS __proto__').get() as object, '__proto__');
+      const probe = db.prepare('SELECT 1 AS __proto__');
+      ownProtoColumns = Object.hasOwn(probe.get() as object, '__proto__');
+      natives.release(probe);
       // Lets a query that calls it stop when the pool cancels it (see docs/architecture.md).
       db.function('threadlite_interrupted', { varargs: false, deterministic: false }, () =>
         Atomics.load(cells, Cell.interrupt),
@@ -85,7 +99,7 @@ export class Connection {
       db.close();
       throw err;
     }
-    return new Connection(db, config);
+    return new Connection(db, config, natives);
   }
 
   /** Whether `request` should be answered before it starts, because it may take long. */
@@ -194,7 +208,8 @@ export class Connection {
       }
       case 'iterate': {
         const iterator = params === undefined ? stmt.iterate() : stmt.iterate(params);
-        this.#cursors.set(request.id, { iterator, buffered: [], offset: 0, mode, rebuild });
+        this.#natives.hold(stmt);
+        this.#cursors.set(request.id, { iterator, stmt, buffered: [], offset: 0, mode, rebuild });
         this.#liveCursor = request.id;
         return this.#next(request.id, request.count ?? 0);
       }
@@ -239,7 +254,7 @@ export class Connection {
   #firstChunk(id: number, rows: unknown[], mode: RowMode, rebuild: Rebuild | undefined): RowsPayload {
     const limit = chunkRows(rows, mode);
     if (rows.length <= limit) return this.#rowsPayload(rows, mode, rebuild);
-    this.#cursors.set(id, { iterator: undefined, buffered: rows, offset: limit, mode, rebuild });
+    this.#cursors.set(id, { iterator: undefined, stmt: undefined, buffered: rows, offset: limit, mode, rebuild });
     const payload = this.#rowsPayload(rows.slice(0, limit), mode, rebuild);
     payload.done = false;
     return payload;
@@ -258,6 +273,14 @@ export class Connection {
     while (rows.length < count && cursor.offset < buffered.length) rows.push(buffered[cursor.offset++]);
     if (cursor.iterator === undefined) {
       done = cursor.offset >= buffered.length;
+      if (done && cursor.failure !== undefined) {
+        this.#cursors.delete(id);
+        if (rows.length === 0) throw cursor.failure;
+        const payload = this.#rowsPayload(rows, cursor.mode, cursor.rebuild);
+        payload.done = true;
+        payload.error = serializeError(cursor.failure);
+        return payload;
+      }
     } else {
       try {
         while (rows.length < count) {
@@ -273,6 +296,7 @@ export class Connection {
         // failure, then the error, as better-sqlite3's iterator would.
         this.#cursors.delete(id);
         if (this.#liveCursor === id) this.#liveCursor = undefined;
+        this.#endIteration(cursor);
         if (rows.length === 0) throw err;
         const payload = this.#rowsPayload(rows, cursor.mode, cursor.rebuild);
         payload.done = true;
@@ -283,6 +307,7 @@ export class Connection {
     if (done) {
       this.#cursors.delete(id);
       if (this.#liveCursor === id) this.#liveCursor = undefined;
+      this.#endIteration(cursor);
     }
     const payload = this.#rowsPayload(rows, cursor.mode, cursor.rebuild);
     if (done) payload.done = true;
@@ -295,6 +320,15 @@ export class Connection {
     this.#cursors.delete(id);
     cursor.iterator?.return?.();
     if (this.#liveCursor === id) this.#liveCursor = undefined;
+    this.#endIteration(cursor);
+  }
+
+  /** The cursor's SQLite iterator is finished: let go of it and its statement. */
+  #endIteration(cursor: Cursor): void {
+    this.#natives.release(cursor.iterator as object | undefined);
+    this.#natives.release(cursor.stmt);
+    cursor.iterator = undefined;
+    cursor.stmt = undefined;
   }
 
   /**
@@ -309,8 +343,14 @@ export class Connection {
     this.#liveCursor = undefined;
     if (cursor?.iterator === undefined) return;
     const iterator = cursor.iterator;
-    cursor.iterator = undefined;
-    for (let step = iterator.next(); !step.done; step = iterator.next()) cursor.buffered.push(step.value);
+    try {
+      for (let step = iterator.next(); !step.done; step = iterator.next()) cursor.buffered.push(step.value);
+    } catch (err) {
+      // The cursor's own consumer gets this, after its rows; the statement
+      // that needed the connection goes on.
+      cursor.failure = err;
+    }
+    this.#endIteration(cursor);
   }
 
   #batch(request: BatchRequest): unknown[] {

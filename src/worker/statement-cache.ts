@@ -37,10 +37,13 @@ export class StatementCache {
   readonly #db: SqliteDatabase;
   readonly #capacity: number;
   readonly #entries = new Map<string, CachedStatement>();
+  /** Called with each statement the cache lets go of (see `NativeObjects`). */
+  readonly #release: (stmt: SqliteStatement) => void;
 
-  constructor(db: SqliteDatabase, capacity: number) {
+  constructor(db: SqliteDatabase, capacity: number, release: (stmt: SqliteStatement) => void) {
     this.#db = db;
     this.#capacity = capacity;
+    this.#release = release;
   }
 
   /** Returns the cached statement for `sql`, preparing it on a miss (throws what `prepare` throws). */
@@ -61,16 +64,21 @@ export class StatementCache {
     };
     if (this.#capacity > 0) {
       if (this.#entries.size >= this.#capacity) {
-        const oldest = this.#entries.keys().next().value as string;
+        const [oldest, evicted] = this.#entries.entries().next().value as [string, CachedStatement];
         this.#entries.delete(oldest);
+        this.#release(evicted.stmt);
       }
       this.#entries.set(sql, entry);
+    } else {
+      // Uncached: the request that asked uses it now; nothing owns it after.
+      this.#release(stmt);
     }
     return entry;
   }
 
-  /** Drops every statement (after the schema changed under them, or on close). */
+  /** Drops every statement (on close). */
   clear(): void {
+    for (const entry of this.#entries.values()) this.#release(entry.stmt);
     this.#entries.clear();
   }
 }
