@@ -105,6 +105,27 @@ test('a statement that fails midway delivers the rows before the error, then the
   assert.equal(seen[498], 499);
 });
 
+test('a cursor that fails while drained for another statement keeps its error; the other statement succeeds', async (t) => {
+  // One connection: a write inside the loop makes the worker read the rest
+  // of the cursor first, and that read hits the failure at row 500.
+  const db = await open(':memory:');
+  t.after(() => db.close());
+  await db.exec('CREATE TABLE log(x)');
+  const sql = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000) SELECT x, CASE WHEN x = 500 THEN abs(-9223372036854775807 - 1) ELSE x END AS y FROM c";
+  const seen = [];
+  await assert.rejects(
+    (async () => {
+      for await (const row of db.iterate(sql, [], { batchSize: 64 })) {
+        seen.push(row.x);
+        if (row.x === 10) assert.equal((await db.run('INSERT INTO log VALUES (?)', [row.x])).changes, 1);
+      }
+    })(),
+    (err) => err instanceof SqliteError && err.message === 'integer overflow',
+  );
+  assert.equal(seen.length, 499);
+  assert.deepEqual(await db.all('SELECT x FROM log'), [{ x: 10 }]);
+});
+
 test('stream() feeds pipeline() with backpressure and exact rows', async (t) => {
   const db = await openTemp(t);
   await db.exec('CREATE TABLE t(x INTEGER, b BLOB)');
