@@ -19,6 +19,7 @@ const entries = [
   ['index', './index.js'],
   ['kysely', './integrations/kysely.js'],
   ['drizzle', './integrations/drizzle.js'],
+  ['prisma', './integrations/prisma.js'],
 ];
 for (const [name, cjsPath] of entries) {
   const names = Object.keys(require(`${root}/dist/${cjsPath}`)).filter((n) => n !== '__esModule').sort();

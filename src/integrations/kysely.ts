@@ -19,6 +19,7 @@ import type { Database } from '../database';
 import type { Queryable } from '../queryable';
 import type { Transaction } from '../transaction';
 import type { TransactionMode } from '../types';
+import { HeldTransaction } from './held-transaction';
 
 /** Options of {@link ThreadliteDialect}. */
 export interface ThreadliteDialectConfig {
@@ -200,16 +201,6 @@ function returnsRows(query: { kind: string } | undefined): boolean | undefined {
   }
 }
 
-/** The rejection that ends the transaction callback when Kysely rolls back. */
-const ROLLBACK = Symbol('threadlite.kysely.rollback');
-
-/** An open Kysely transaction: the threadlite handle and how to end it. */
-interface OpenTransaction {
-  handle: Transaction;
-  finish(commit: boolean): void;
-  settled: Promise<void>;
-}
-
 /**
  * One Kysely connection: the pool itself, or, between `beginTransaction` and
  * `commit`/`rollback`, a threadlite {@link Transaction} pinned to the writer.
@@ -218,7 +209,7 @@ interface OpenTransaction {
 export class ThreadliteConnection implements DatabaseConnection {
   readonly #db: Database;
   readonly #readers: Map<string, boolean>;
-  #tx: OpenTransaction | undefined;
+  #tx: HeldTransaction | undefined;
 
   constructor(db: Database, readers: Map<string, boolean>) {
     this.#db = db;
@@ -236,31 +227,10 @@ export class ThreadliteConnection implements DatabaseConnection {
     return this.#tx.handle;
   }
 
-  /**
-   * Opens `db.transaction()` and keeps its callback pending until {@link end}:
-   * the writer lease, the BEGIN/COMMIT/ROLLBACK and the transaction timeout
-   * all stay threadlite's. Resolves once BEGIN has run.
-   */
+  /** Begins a transaction held until {@link end}. Resolves once BEGIN has run. */
   async begin(mode: TransactionMode): Promise<void> {
     if (this.#tx !== undefined) throw new Error('This connection already has an open transaction');
-    let finish!: (commit: boolean) => void;
-    const ending = new Promise<void>((resolve, reject) => {
-      finish = (commit) => (commit ? resolve() : reject(ROLLBACK));
-    });
-    let started!: (tx: Transaction) => void;
-    const opened = new Promise<Transaction>((resolve) => (started = resolve));
-    const settled = this.#db.transaction(
-      async (tx) => {
-        started(tx);
-        await ending;
-      },
-      { mode },
-    );
-    // BEGIN failed (writer busy, pool closed, timeout): settled rejects before opened resolves.
-    const handle = await Promise.race([opened, settled.then(() => undefined)]);
-    if (handle === undefined) throw new Error('The transaction ended before it began');
-    settled.catch(() => {}); // observed later, by end()
-    this.#tx = { handle, finish, settled };
+    this.#tx = await HeldTransaction.begin(this.#db, mode);
   }
 
   /**
@@ -275,12 +245,7 @@ export class ThreadliteConnection implements DatabaseConnection {
       throw new Error(`${commit ? 'commit' : 'rollback'} without an open transaction`);
     }
     this.#tx = undefined;
-    tx.finish(commit);
-    try {
-      await tx.settled;
-    } catch (err) {
-      if (err !== ROLLBACK && !quiet) throw err;
-    }
+    await tx.end(commit, quiet);
   }
 
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {

@@ -1,0 +1,434 @@
+/**
+ * `threadlite/prisma`: a Prisma driver adapter (Prisma >= 7) that runs Prisma
+ * Client's queries on a threadlite pool. `@prisma/driver-adapter-utils` is a
+ * peer dependency: its types at compile time, its runtime (the error class
+ * Prisma recognises) loaded on first use.
+ */
+import type {
+  ArgType,
+  ColumnType,
+  ConnectionInfo,
+  Error as DriverError,
+  IsolationLevel,
+  SqlDriverAdapter,
+  SqlDriverAdapterFactory,
+  SqlQuery,
+  SqlResultSet,
+  Transaction as PrismaTransaction,
+} from '@prisma/driver-adapter-utils';
+import type { Database } from '../database';
+import { SqliteError } from '../errors';
+import type { Queryable } from '../queryable';
+import type { ColumnDefinition, TransactionMode } from '../types';
+import { HeldTransaction } from './held-transaction';
+
+/** Options of {@link PrismaThreadlite}. */
+export interface PrismaThreadliteOptions {
+  /**
+   * How `DateTime` values are written: ISO 8601 text (the default, as
+   * Prisma's own SQLite adapters) or milliseconds since the epoch. Reading
+   * accepts both.
+   */
+  timestampFormat?: 'iso8601' | 'unixepoch-ms';
+  /** How Prisma's transactions begin. Default `'immediate'`, as {@link Database.transaction}. */
+  transactionMode?: TransactionMode;
+  /** Whether `prisma.$disconnect()` closes the pool. Default `false`: the pool is yours. */
+  closeOnDisconnect?: boolean;
+}
+
+const ADAPTER_NAME = 'threadlite';
+
+/**
+ * A Prisma driver adapter factory for threadlite. Prisma's reads run on the
+ * pool's readers and its writes on the writer; an interactive or nested-write
+ * transaction holds the writer (through {@link Database.transaction}) from
+ * BEGIN to COMMIT/ROLLBACK, with threadlite's transaction timeout.
+ *
+ * ```ts
+ * import { PrismaClient } from '@prisma/client';
+ * import { open } from 'threadlite';
+ * import { PrismaThreadlite } from 'threadlite/prisma';
+ *
+ * const prisma = new PrismaClient({ adapter: new PrismaThreadlite(await open('app.db')) });
+ * ```
+ */
+export class PrismaThreadlite implements SqlDriverAdapterFactory {
+  readonly provider = 'sqlite';
+  readonly adapterName = ADAPTER_NAME;
+  readonly #db: Database;
+  readonly #options: PrismaThreadliteOptions;
+
+  constructor(database: Database, options: PrismaThreadliteOptions = {}) {
+    if (database === null || typeof database !== 'object' || typeof database.transaction !== 'function') {
+      throw new TypeError('PrismaThreadlite expects an open threadlite Database');
+    }
+    const format = options.timestampFormat ?? 'iso8601';
+    if (format !== 'iso8601' && format !== 'unixepoch-ms') {
+      throw new TypeError(`PrismaThreadlite: timestampFormat must be iso8601 or unixepoch-ms, not ${String(format)}`);
+    }
+    this.#db = database;
+    this.#options = options;
+  }
+
+  /** Called by Prisma Client when it connects. */
+  async connect(): Promise<SqlDriverAdapter> {
+    return new ThreadliteSqlAdapter(this.#db, this.#options);
+  }
+}
+
+/** Statement facts asked once per SQL text: does it return rows, and its declared column types. */
+interface Shape {
+  reader: boolean;
+  names: string[];
+  declared: Array<ColumnType | null>;
+}
+
+/** Bound on the per-adapter cache of statement shapes. */
+const MAX_SHAPES = 1000;
+
+/** Runs Prisma's queries on a pool or inside a held transaction. */
+class ThreadliteQueryable {
+  readonly provider = 'sqlite';
+  readonly adapterName = ADAPTER_NAME;
+  protected readonly settings: PrismaThreadliteOptions;
+  readonly #shapes: Map<string, Shape>;
+
+  constructor(settings: PrismaThreadliteOptions, shapes: Map<string, Shape>) {
+    this.settings = settings;
+    this.#shapes = shapes;
+  }
+
+  /** Where queries go: the pool, or the transaction's handle. */
+  protected target(): Queryable {
+    throw new Error('not implemented');
+  }
+
+  async queryRaw(query: SqlQuery): Promise<SqlResultSet> {
+    const target = this.target();
+    const args = bindArgs(query, this.settings);
+    return translateErrors(async () => {
+      const shape = await this.#shape(target, query.sql);
+      if (!shape.reader) {
+        await target.run(query.sql, args);
+        return { columnNames: [], columnTypes: [], rows: [] };
+      }
+      const rows = await target.prepare<unknown[]>(query.sql).raw().safeIntegers().all(args);
+      const types = columnTypes(shape.declared, rows);
+      return { columnNames: shape.names, columnTypes: types, rows: rows.map((row) => resultRow(row, types)) };
+    });
+  }
+
+  async executeRaw(query: SqlQuery): Promise<number> {
+    const target = this.target();
+    const args = bindArgs(query, this.settings);
+    return translateErrors(async () => (await target.run(query.sql, args)).changes);
+  }
+
+  async #shape(target: Queryable, sql: string): Promise<Shape> {
+    let shape = this.#shapes.get(sql);
+    if (shape === undefined) {
+      const stmt = target.prepare(sql);
+      const { reader } = await stmt.info();
+      const columns: ColumnDefinition[] = reader ? await stmt.columns() : [];
+      shape = { reader, names: columns.map((c) => c.name), declared: columns.map((c) => declaredType(c.type)) };
+      if (this.#shapes.size >= MAX_SHAPES) this.#shapes.clear();
+      this.#shapes.set(sql, shape);
+    }
+    return shape;
+  }
+}
+
+/** The adapter Prisma Client talks to, over the whole pool. */
+class ThreadliteSqlAdapter extends ThreadliteQueryable implements SqlDriverAdapter {
+  readonly #db: Database;
+  readonly #shapesForTransactions: Map<string, Shape>;
+
+  constructor(db: Database, settings: PrismaThreadliteOptions) {
+    const shapes = new Map<string, Shape>();
+    super(settings, shapes);
+    this.#db = db;
+    this.#shapesForTransactions = shapes;
+  }
+
+  protected override target(): Queryable {
+    return this.#db;
+  }
+
+  async executeScript(script: string): Promise<void> {
+    await translateErrors(() => this.#db.exec(script));
+  }
+
+  async startTransaction(isolationLevel?: IsolationLevel): Promise<PrismaTransaction> {
+    if (isolationLevel !== undefined && isolationLevel !== 'SERIALIZABLE') {
+      throw driverError({ kind: 'InvalidIsolationLevel', level: isolationLevel });
+    }
+    const held = await translateErrors(() => HeldTransaction.begin(this.#db, this.settings.transactionMode ?? 'immediate'));
+    return new ThreadliteTransaction(held, this.settings, this.#shapesForTransactions);
+  }
+
+  getConnectionInfo(): ConnectionInfo {
+    // SQLITE_MAX_VARIABLE_NUMBER of the SQLite that better-sqlite3 bundles.
+    return { maxBindValues: 32766, supportsRelationJoins: false };
+  }
+
+  async dispose(): Promise<void> {
+    if (this.settings.closeOnDisconnect === true) await this.#db.close();
+  }
+}
+
+/**
+ * A Prisma transaction on a held threadlite transaction. Prisma sends
+ * `COMMIT` / `ROLLBACK` as statements, then calls `commit()` / `rollback()`:
+ * the statements end the held transaction (so threadlite issues them, and
+ * gives the writer back), and the calls that follow only make sure it ended.
+ */
+class ThreadliteTransaction extends ThreadliteQueryable implements PrismaTransaction {
+  /** Not a phantom transaction: BEGIN has run by the time Prisma gets this object. */
+  readonly options = { usePhantomQuery: false };
+  readonly #held: HeldTransaction;
+
+  constructor(held: HeldTransaction, settings: PrismaThreadliteOptions, shapes: Map<string, Shape>) {
+    super(settings, shapes);
+    this.#held = held;
+  }
+
+  protected override target(): Queryable {
+    return this.#held.handle;
+  }
+
+  override async executeRaw(query: SqlQuery): Promise<number> {
+    const ending = /^\s*(COMMIT|END|ROLLBACK)(\s+TRANSACTION)?\s*;?\s*$/i.exec(query.sql);
+    if (ending === null) return super.executeRaw(query);
+    await translateErrors(() => this.#held.end(ending[1]?.toUpperCase() !== 'ROLLBACK'));
+    return 0;
+  }
+
+  async commit(): Promise<void> {
+    await translateErrors(() => this.#held.end(true));
+  }
+
+  async rollback(): Promise<void> {
+    await this.#held.end(false, true);
+  }
+
+  async createSavepoint(name: string): Promise<void> {
+    await translateErrors(() => this.#held.handle.exec(`SAVEPOINT ${quoteName(name)}`));
+  }
+
+  async rollbackToSavepoint(name: string): Promise<void> {
+    await translateErrors(() => this.#held.handle.exec(`ROLLBACK TO ${quoteName(name)}`));
+  }
+
+  async releaseSavepoint(name: string): Promise<void> {
+    await translateErrors(() => this.#held.handle.exec(`RELEASE ${quoteName(name)}`));
+  }
+}
+
+function quoteName(name: string): string {
+  if (name.includes('\0')) throw new RangeError('A savepoint name cannot contain NUL');
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** Prisma's arguments as SQLite binds them (Prisma sends some scalars as strings). */
+function bindArgs(query: SqlQuery, options: PrismaThreadliteOptions): unknown[] {
+  return query.args.map((arg, i) => bindArg(arg, query.argTypes[i], options));
+}
+
+function bindArg(arg: unknown, type: ArgType | undefined, options: PrismaThreadliteOptions): unknown {
+  if (arg === null || arg === undefined) return null;
+  if (typeof arg === 'boolean') return arg ? 1 : 0;
+  const scalar = type?.scalarType;
+  if (typeof arg === 'string') {
+    switch (scalar) {
+      case 'int':
+      case 'bigint':
+        // Integers arrive as decimal text; BigInt keeps all 64 bits.
+        return BigInt(arg);
+      case 'float':
+      case 'decimal':
+        return Number.parseFloat(arg);
+      case 'bytes':
+        return Buffer.from(arg, 'base64');
+      case 'datetime':
+        return bindDate(new Date(arg), options);
+    }
+  }
+  if (arg instanceof Date) return bindDate(arg, options);
+  if (arg instanceof Uint8Array && !Buffer.isBuffer(arg)) return Buffer.from(arg.buffer, arg.byteOffset, arg.byteLength);
+  return arg;
+}
+
+function bindDate(date: Date, options: PrismaThreadliteOptions): string | number {
+  if (options.timestampFormat === 'unixepoch-ms') return date.getTime();
+  return date.toISOString().replace('Z', '+00:00');
+}
+
+/** Prisma's column type for a declared SQLite type, or null to infer it from the values. */
+function declaredType(declared: string | null): ColumnType | null {
+  switch (declared?.toUpperCase()) {
+    case 'DECIMAL':
+      return COLUMN.Numeric;
+    case 'FLOAT':
+      return COLUMN.Float;
+    case 'REAL':
+    case 'DOUBLE':
+    case 'DOUBLE PRECISION':
+    case 'NUMERIC':
+      return COLUMN.Double;
+    case 'TINYINT':
+    case 'SMALLINT':
+    case 'MEDIUMINT':
+    case 'INT':
+    case 'INTEGER':
+    case 'SERIAL':
+    case 'INT2':
+      return COLUMN.Int32;
+    case 'BIGINT':
+    case 'UNSIGNED BIG INT':
+    case 'INT8':
+      return COLUMN.Int64;
+    case 'DATETIME':
+    case 'TIMESTAMP':
+      return COLUMN.DateTime;
+    case 'DATE':
+      return COLUMN.Date;
+    case 'TIME':
+      return COLUMN.Time;
+    case 'TEXT':
+    case 'CLOB':
+    case 'CHARACTER':
+    case 'VARCHAR':
+    case 'VARYING CHARACTER':
+    case 'NCHAR':
+    case 'NATIVE CHARACTER':
+    case 'NVARCHAR':
+      return COLUMN.Text;
+    case 'BLOB':
+      return COLUMN.Bytes;
+    case 'BOOLEAN':
+      return COLUMN.Boolean;
+    case 'JSONB':
+      return COLUMN.Json;
+    default:
+      return null;
+  }
+}
+
+/** Values of `ColumnTypeEnum` (a const object in the peer package; its numbers are Prisma's protocol). */
+const COLUMN = {
+  Int32: 0,
+  Int64: 1,
+  Float: 2,
+  Double: 3,
+  Numeric: 4,
+  Boolean: 5,
+  Text: 7,
+  Date: 8,
+  Time: 9,
+  DateTime: 10,
+  Json: 11,
+  Bytes: 13,
+  UnknownNumber: 128,
+} as const satisfies Record<string, ColumnType>;
+
+/** Declared types, with expression columns typed by their first non-NULL value. */
+function columnTypes(declared: Array<ColumnType | null>, rows: unknown[][]): ColumnType[] {
+  return declared.map((type, column) => {
+    if (type !== null) return type;
+    for (const row of rows) {
+      const value = row[column];
+      if (value === null) continue;
+      if (typeof value === 'bigint') return COLUMN.Int64;
+      if (typeof value === 'number') return COLUMN.UnknownNumber;
+      if (typeof value === 'string') return COLUMN.Text;
+      if (value instanceof Uint8Array) return COLUMN.Bytes;
+    }
+    return COLUMN.Int32; // all NULL: any type reads NULL
+  });
+}
+
+/** One row as Prisma reads it: 64-bit integers as numbers when exact, else as text. */
+function resultRow(row: unknown[], types: ColumnType[]): unknown[] {
+  return row.map((value, i) => {
+    if (typeof value === 'bigint') {
+      if (types[i] === COLUMN.DateTime) return new Date(Number(value)).toISOString();
+      return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+    }
+    if (typeof value === 'number') {
+      if (types[i] === COLUMN.DateTime) return new Date(value).toISOString();
+      if ((types[i] === COLUMN.Int32 || types[i] === COLUMN.Int64) && !Number.isInteger(value)) return Math.trunc(value);
+    }
+    return value;
+  });
+}
+
+/** Runs `fn`; a SqliteError becomes the DriverAdapterError Prisma maps to its own codes (P2002, …). */
+async function translateErrors<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof SqliteError) throw driverError({ originalCode: err.code, originalMessage: err.message, ...mapSqliteError(err) });
+    throw err;
+  }
+}
+
+function mapSqliteError(err: SqliteError): DriverError {
+  const fields = () =>
+    err.message
+      .split('constraint failed: ')[1]
+      ?.split(', ')
+      .map((column) => column.split('.').pop() ?? column);
+  switch (err.code) {
+    case 'SQLITE_CONSTRAINT_UNIQUE':
+    case 'SQLITE_CONSTRAINT_PRIMARYKEY': {
+      const names = fields();
+      return { kind: 'UniqueConstraintViolation', constraint: names === undefined ? undefined : { fields: names } };
+    }
+    case 'SQLITE_CONSTRAINT_NOTNULL': {
+      const names = fields();
+      return { kind: 'NullConstraintViolation', constraint: names === undefined ? undefined : { fields: names } };
+    }
+    case 'SQLITE_CONSTRAINT_FOREIGNKEY':
+    case 'SQLITE_CONSTRAINT_TRIGGER':
+      return { kind: 'ForeignKeyConstraintViolation', constraint: { foreignKey: {} } };
+  }
+  if (err.code.startsWith('SQLITE_BUSY')) return { kind: 'SocketTimeout' };
+  if (err.message.startsWith('no such table: ')) return { kind: 'TableDoesNotExist', table: err.message.slice(15) };
+  if (err.message.startsWith('no such column: ')) return { kind: 'ColumnNotFound', column: err.message.slice(16) };
+  return { kind: 'sqlite', extendedCode: SQLITE_CODES[err.code.split('_')[1] ?? ''] ?? 1, message: err.message };
+}
+
+/** Primary result codes by name (https://www.sqlite.org/rescode.html), for errors Prisma has no kind for. */
+const SQLITE_CODES: Record<string, number> = {
+  ERROR: 1,
+  INTERNAL: 2,
+  PERM: 3,
+  ABORT: 4,
+  BUSY: 5,
+  LOCKED: 6,
+  NOMEM: 7,
+  READONLY: 8,
+  INTERRUPT: 9,
+  IOERR: 10,
+  CORRUPT: 11,
+  FULL: 13,
+  CANTOPEN: 14,
+  PROTOCOL: 15,
+  SCHEMA: 17,
+  TOOBIG: 18,
+  CONSTRAINT: 19,
+  MISMATCH: 20,
+  MISUSE: 21,
+  RANGE: 25,
+  NOTADB: 26,
+};
+
+function driverError(error: DriverError): Error {
+  let utils: typeof import('@prisma/driver-adapter-utils');
+  try {
+    utils = require('@prisma/driver-adapter-utils') as typeof import('@prisma/driver-adapter-utils');
+  } catch (err) {
+    throw new Error('threadlite/prisma needs @prisma/driver-adapter-utils: npm install @prisma/driver-adapter-utils', { cause: err });
+  }
+  return new utils.DriverAdapterError(error);
+}
