@@ -179,6 +179,7 @@ test('reads run on readers, writes on the writer; raw queries bind their values'
 });
 
 test('the adapter refuses what it cannot do, clearly', async (t) => {
+  assert.equal(require('threadlite/prisma').PrismaThreadlite, PrismaThreadlite, 'import and require give one class');
   assert.throws(() => new PrismaThreadlite('app.db'), TypeError);
   const db = await open(tempFile(t));
   t.after(() => db.close());

@@ -53,7 +53,9 @@ const ADAPTER_NAME = 'threadlite';
  * ```
  */
 export class PrismaThreadlite implements SqlDriverAdapterFactory {
+  /** The database Prisma generates SQL for. */
   readonly provider = 'sqlite';
+  /** The name Prisma reports for this adapter. */
   readonly adapterName = ADAPTER_NAME;
   readonly #db: Database;
   readonly #options: PrismaThreadliteOptions;
