@@ -89,21 +89,20 @@ interface Shape {
 const MAX_SHAPES = 1000;
 
 /** Runs Prisma's queries on a pool or inside a held transaction. */
-class ThreadliteQueryable {
+abstract class ThreadliteQueryable {
   readonly provider = 'sqlite';
   readonly adapterName = ADAPTER_NAME;
   protected readonly settings: PrismaThreadliteOptions;
-  readonly #shapes: Map<string, Shape>;
+  /** Shared by an adapter and its transactions. */
+  protected readonly shapes: Map<string, Shape>;
 
   constructor(settings: PrismaThreadliteOptions, shapes: Map<string, Shape>) {
     this.settings = settings;
-    this.#shapes = shapes;
+    this.shapes = shapes;
   }
 
   /** Where queries go: the pool, or the transaction's handle. */
-  protected target(): Queryable {
-    throw new Error('not implemented');
-  }
+  protected abstract target(): Queryable;
 
   async queryRaw(query: SqlQuery): Promise<SqlResultSet> {
     const target = this.target();
@@ -127,14 +126,14 @@ class ThreadliteQueryable {
   }
 
   async #shape(target: Queryable, sql: string): Promise<Shape> {
-    let shape = this.#shapes.get(sql);
+    let shape = this.shapes.get(sql);
     if (shape === undefined) {
       const stmt = target.prepare(sql);
       const { reader } = await stmt.info();
       const columns: ColumnDefinition[] = reader ? await stmt.columns() : [];
       shape = { reader, names: columns.map((c) => c.name), declared: columns.map((c) => declaredType(c.type)) };
-      if (this.#shapes.size >= MAX_SHAPES) this.#shapes.clear();
-      this.#shapes.set(sql, shape);
+      if (this.shapes.size >= MAX_SHAPES) this.shapes.clear();
+      this.shapes.set(sql, shape);
     }
     return shape;
   }
@@ -143,13 +142,10 @@ class ThreadliteQueryable {
 /** The adapter Prisma Client talks to, over the whole pool. */
 class ThreadliteSqlAdapter extends ThreadliteQueryable implements SqlDriverAdapter {
   readonly #db: Database;
-  readonly #shapesForTransactions: Map<string, Shape>;
 
   constructor(db: Database, settings: PrismaThreadliteOptions) {
-    const shapes = new Map<string, Shape>();
-    super(settings, shapes);
+    super(settings, new Map());
     this.#db = db;
-    this.#shapesForTransactions = shapes;
   }
 
   protected override target(): Queryable {
@@ -165,7 +161,7 @@ class ThreadliteSqlAdapter extends ThreadliteQueryable implements SqlDriverAdapt
       throw driverError({ kind: 'InvalidIsolationLevel', level: isolationLevel });
     }
     const held = await translateErrors(() => HeldTransaction.begin(this.#db, this.settings.transactionMode ?? 'immediate'));
-    return new ThreadliteTransaction(held, this.settings, this.#shapesForTransactions);
+    return new ThreadliteTransaction(held, this.settings, this.shapes);
   }
 
   getConnectionInfo(): ConnectionInfo {

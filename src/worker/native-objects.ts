@@ -80,6 +80,8 @@ export class NativeObjects {
     if (!GUARD_NEEDED) return;
     this.hold(db);
     const native = nativeOf(db);
+    // A better-sqlite3 laid out otherwise: the connection is still held, its
+    // statements are not (the suite's Node 24 run would show the aborts).
     if (native === undefined) return;
     const prepare = native.prepare;
     let patchIterators = options.iterators;
