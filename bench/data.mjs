@@ -4,6 +4,10 @@ import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { keepBetterSqlite3Objects } from '../scripts/keep-better-sqlite3.mjs';
+
+// Node >= 24: this process's own better-sqlite3 objects must stay reachable (see that file).
+keepBetterSqlite3Objects();
 
 export const DATA_DIR = join(dirname(fileURLToPath(import.meta.url)), 'data');
 const FORMAT = 1; // bump to force a rebuild when the schema or generator changes

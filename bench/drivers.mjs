@@ -3,6 +3,10 @@
 import Database from 'better-sqlite3';
 import { open } from 'threadlite';
 import { NaivePool } from './naive-pool.mjs';
+import { keepBetterSqlite3Objects } from '../scripts/keep-better-sqlite3.mjs';
+
+// Node >= 24: this process's own better-sqlite3 objects must stay reachable (see that file).
+keepBetterSqlite3Objects();
 
 export const DRIVERS = {
   'better-sqlite3': {

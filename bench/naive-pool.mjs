@@ -7,6 +7,7 @@ import { availableParallelism } from 'node:os';
 
 if (!isMainThread && workerData?.naivePool) {
   const { default: Database } = await import('better-sqlite3');
+  (await import('../scripts/keep-better-sqlite3.mjs')).keepBetterSqlite3Objects(); // Node >= 24 (see that file)
   const db = new Database(workerData.file);
   db.pragma('synchronous = NORMAL'); // as the other drivers, for fair writes
   const cache = new Map();

@@ -5,6 +5,10 @@
 import Database from 'better-sqlite3';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { keepBetterSqlite3Objects } from '../scripts/keep-better-sqlite3.mjs';
+
+// Node >= 24: this process's own better-sqlite3 objects must stay reachable (see that file).
+keepBetterSqlite3Objects();
 
 export const USERS = 50_000;
 export const ORDERS = 300_000;

@@ -2,39 +2,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { open } from 'threadlite';
+import { keepBetterSqlite3Objects } from '../scripts/keep-better-sqlite3.mjs';
 
-// better-sqlite3 12 built for Node >= 24.19 aborts the process when the
-// garbage collector finalizes one of its objects outside JavaScript (see
-// src/worker/native-objects.ts). The pool guards its own connections; the
-// reference connections tests open on the main thread are kept reachable
-// here, for the life of the test process.
-if (Number(process.versions.node.split('.')[0]) >= 24) keepBetterSqlite3Objects();
-
-function keepBetterSqlite3Objects() {
-  const kept = new Set();
-  const probe = new Database(':memory:');
-  const native = Object.getOwnPropertySymbols(probe)
-    .map((symbol) => probe[symbol])
-    .find((value) => typeof value?.prepare === 'function');
-  const keepAll = (proto, names) => {
-    for (const name of names) {
-      const method = proto[name];
-      proto[name] = function kept_(...args) {
-        kept.add(this);
-        const result = method.apply(this, args);
-        if (typeof result === 'object' && result !== null) kept.add(result);
-        return result;
-      };
-    }
-  };
-  // A connection is kept once it prepares, executes or closes; statements
-  // and iterators as they are made.
-  keepAll(Object.getPrototypeOf(native), ['prepare', 'exec', 'close']);
-  keepAll(Object.getPrototypeOf(probe.prepare('SELECT 1')), ['iterate']);
-  probe.close();
-}
+// Node >= 24: the tests' own main-thread better-sqlite3 objects stay
+// reachable (see scripts/keep-better-sqlite3.mjs); the pool guards its own.
+keepBetterSqlite3Objects();
 
 /** A new empty directory, removed when the test ends. */
 export function tempDir(t) {
