@@ -51,9 +51,19 @@ export class HeldTransaction {
     return new HeldTransaction(handle, finish, settled);
   }
 
-  /** Whether {@link end} has been called. */
-  get ended(): boolean {
-    return this.#ended;
+  /** Runs `SAVEPOINT name` inside the transaction. */
+  async savepoint(name: string): Promise<void> {
+    await this.handle.exec(`SAVEPOINT ${quoteSavepoint(name)}`);
+  }
+
+  /** Runs `ROLLBACK TO name`: undoes what ran since the savepoint, which stays open. */
+  async rollbackTo(name: string): Promise<void> {
+    await this.handle.exec(`ROLLBACK TO ${quoteSavepoint(name)}`);
+  }
+
+  /** Runs `RELEASE name`: keeps what ran since the savepoint and forgets it. */
+  async release(name: string): Promise<void> {
+    await this.handle.exec(`RELEASE ${quoteSavepoint(name)}`);
   }
 
   /**
@@ -71,4 +81,10 @@ export class HeldTransaction {
       if (err !== ROLLBACK && !quiet) throw err;
     }
   }
+}
+
+/** A savepoint name as a quoted SQL identifier (the libraries pass their own names). */
+function quoteSavepoint(name: string): string {
+  if (name.includes('\0')) throw new RangeError('A savepoint name cannot contain NUL');
+  return `"${name.replace(/"/g, '""')}"`;
 }

@@ -153,15 +153,15 @@ export class ThreadliteDriver implements Driver {
   }
 
   async savepoint(connection: DatabaseConnection, name: string): Promise<void> {
-    await asConnection(connection).inTransaction('savepoint').exec(`SAVEPOINT ${quoteName(name)}`);
+    await asConnection(connection).inTransaction('savepoint').savepoint(name);
   }
 
   async rollbackToSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
-    await asConnection(connection).inTransaction('rollbackToSavepoint').exec(`ROLLBACK TO ${quoteName(name)}`);
+    await asConnection(connection).inTransaction('rollbackToSavepoint').rollbackTo(name);
   }
 
   async releaseSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
-    await asConnection(connection).inTransaction('releaseSavepoint').exec(`RELEASE ${quoteName(name)}`);
+    await asConnection(connection).inTransaction('releaseSavepoint').release(name);
   }
 
   async releaseConnection(connection: DatabaseConnection): Promise<void> {
@@ -179,11 +179,6 @@ export class ThreadliteDriver implements Driver {
 function asConnection(connection: DatabaseConnection): ThreadliteConnection {
   if (!(connection instanceof ThreadliteConnection)) throw new TypeError('Not a connection of ThreadliteDriver');
   return connection;
-}
-
-function quoteName(name: string): string {
-  if (name.includes('\0')) throw new RangeError('A savepoint name cannot contain NUL');
-  return `"${name.replace(/"/g, '""')}"`;
 }
 
 /** What a Kysely query returns rows, as far as its operation node tells; `undefined` = ask SQLite. */
@@ -222,9 +217,9 @@ export class ThreadliteConnection implements DatabaseConnection {
   }
 
   /** The open transaction, for savepoint commands. */
-  inTransaction(what: string): Transaction {
+  inTransaction(what: string): HeldTransaction {
     if (this.#tx === undefined) throw new Error(`${what}() needs an open transaction`);
-    return this.#tx.handle;
+    return this.#tx;
   }
 
   /** Begins a transaction held until {@link end}. Resolves once BEGIN has run. */

@@ -210,21 +210,16 @@ class ThreadliteTransaction extends ThreadliteQueryable implements PrismaTransac
   }
 
   async createSavepoint(name: string): Promise<void> {
-    await translateErrors(() => this.#held.handle.exec(`SAVEPOINT ${quoteName(name)}`));
+    await translateErrors(() => this.#held.savepoint(name));
   }
 
   async rollbackToSavepoint(name: string): Promise<void> {
-    await translateErrors(() => this.#held.handle.exec(`ROLLBACK TO ${quoteName(name)}`));
+    await translateErrors(() => this.#held.rollbackTo(name));
   }
 
   async releaseSavepoint(name: string): Promise<void> {
-    await translateErrors(() => this.#held.handle.exec(`RELEASE ${quoteName(name)}`));
+    await translateErrors(() => this.#held.release(name));
   }
-}
-
-function quoteName(name: string): string {
-  if (name.includes('\0')) throw new RangeError('A savepoint name cannot contain NUL');
-  return `"${name.replace(/"/g, '""')}"`;
 }
 
 /** Prisma's arguments as SQLite binds them (Prisma sends some scalars as strings). */
