@@ -242,11 +242,11 @@ export class Pool {
     request: NewRequest,
     target: Target,
     options: CallOptions | undefined,
-    via: { lease?: Lease; pinned?: WorkerHandle } = {},
+    via: { lease?: Lease; pinned?: WorkerHandle; continuation?: boolean } = {},
   ): Promise<{ value: unknown; worker: WorkerHandle }> {
     const lease = via.lease;
     if (lease?.closedBy !== undefined) return Promise.reject(lease.closedBy);
-    if (lease === undefined && via.pinned === undefined) {
+    if (lease === undefined && via.pinned === undefined && via.continuation !== true) {
       if (this.#closed) return Promise.reject(new PoolClosedError());
       if (this.#queued >= this.options.maxQueue) {
         this.#stats.rejected++;
