@@ -30,6 +30,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include "sqlite3ext.h"
 SQLITE_EXTENSION_INIT1
@@ -121,8 +122,9 @@ static napi_value allocate(napi_env env, napi_callback_info info) {
     return number(env, -1);
   }
   int32_t index = arg_int(env, argv[1], -1);
-  /* Two cells: [index] the running request, [index + 1] the last request interrupted. */
-  if (index < 0 || (size_t)index + 1 >= length) return number(env, -1);
+  /* Three cells: [index] the running request, [index + 1] the last request
+     interrupted, [index + 2] set to 1 when the process exits (start nothing). */
+  if (index < 0 || (size_t)index + 2 >= length) return number(env, -1);
   napi_ref keep;
   if (napi_create_reference(env, argv[0], 1, &keep) != napi_ok) return number(env, -1);
   int32_t found = -1;
@@ -200,21 +202,43 @@ static napi_value interrupt(napi_env env, napi_callback_info info) {
   return number(env, delivered);
 }
 
-/* interruptAll(): stops every registered connection's statement (process exit). */
-static napi_value interrupt_all(napi_env env, napi_callback_info info) {
-  (void)info;
-  int32_t count = 0;
+/* Interrupts every connection still running a statement; returns how many there were. */
+static int32_t interrupt_running(void) {
+  int32_t running = 0;
   pthread_mutex_lock(&lock);
-  if (api_table != NULL) {
-    for (int32_t i = 0; i < MAX_SLOTS; i++) {
-      if (slots[i].used && slots[i].db != NULL) {
-        sqlite3_interrupt(slots[i].db);
-        count++;
-      }
-    }
+  for (int32_t i = 0; i < MAX_SLOTS; i++) {
+    Slot *slot = &slots[i];
+    if (!slot->used) continue;
+    /* Halt first, then look: a worker publishes its request before it reads the halt cell. */
+    __atomic_store_n(slot->current + 2, 1, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(slot->current, __ATOMIC_SEQ_CST) == 0) continue;
+    running++;
+    if (slot->db != NULL && api_table != NULL) sqlite3_interrupt(slot->db);
   }
   pthread_mutex_unlock(&lock);
-  return number(env, count);
+  return running;
+}
+
+/*
+ * interruptAll(waitMs): the process is exiting. Node terminates and joins
+ * every worker thread, and a thread inside sqlite3_step never notices
+ * termination; worse, a statement that notices an interrupt after its
+ * isolate began terminating makes better-sqlite3 abort the process while
+ * building the error. So: tell every worker to start nothing more, interrupt
+ * what runs, and wait (up to waitMs) until every worker is out of SQLite.
+ */
+static napi_value interrupt_all(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t wait_ms = argc < 1 ? 0 : arg_int(env, argv[0], 0);
+  int32_t running = interrupt_running();
+  for (int32_t waited = 0; running > 0 && waited < wait_ms; waited++) {
+    struct timespec pause = {0, 1000000};
+    nanosleep(&pause, NULL);
+    running = interrupt_running();
+  }
+  return number(env, running);
 }
 
 /* registered(slot) -> whether a connection is bound to the slot. */

@@ -57,13 +57,15 @@ export const Cell = {
   current: 2,
   /** The last request the main thread interrupted (written by the native library). */
   interrupted: 3,
+  /** Set to 1 by the native library when the process exits: begin no more statements. */
+  halt: 4,
   /** How many entries of the cancel set are in use; 0 lets the worker skip the scan. */
-  cancelCount: 4,
+  cancelCount: 5,
   /**
    * First of {@link CANCEL_SLOTS} cells holding ids of requests cancelled
    * before they began (0 = free): the worker answers them without running them.
    */
-  cancelSet: 5,
+  cancelSet: 6,
 } as const;
 /** Size of the cancel set: more than a worker has in flight at once (pipelining depth). @internal */
 export const CANCEL_SLOTS = 128;

@@ -20,13 +20,16 @@ interface Addon {
   allocate(cells: Int32Array, index: number): number;
   release(slot: number): number;
   interrupt(slot: number, request: number): number;
-  interruptAll(): number;
+  interruptAll(waitMs: number): number;
   registered(slot: number): number;
   version: number;
 }
 
 /** The SQLite entry point of the library (`db.loadExtension(path, ENTRY_POINT)`). @internal */
 export const ENTRY_POINT = 'sqlite3_threadlite_init';
+
+/** At process exit, how long to wait for worker threads to leave SQLite before Node terminates them. */
+const EXIT_WAIT_MS = 1000;
 
 /** The loaded library, or why it is not there. @internal */
 export type NativeStatus = { available: true; path: string; addon: Addon } | { available: false; reason: string };
@@ -66,7 +69,7 @@ export function nativeStatus(): NativeStatus {
       // process.exit() joins worker threads, and a thread inside sqlite3_step
       // never notices termination: stop every statement first, so the
       // process can exit.
-      process.on('exit', () => addon.interruptAll());
+      process.on('exit', () => addon.interruptAll(EXIT_WAIT_MS));
       return status;
     } catch (err) {
       tried.push(`${path}: ${err instanceof Error ? err.message : String(err)}`);

@@ -62,6 +62,11 @@ export class InterruptGuard {
     if (!this.enabled) return;
     const cells = this.#cells;
     Atomics.store(cells, Cell.current, id);
+    if (Atomics.load(cells, Cell.halt) !== 0) {
+      // The process is exiting: start nothing that could outlive it.
+      this.end(id);
+      throw new CancelledError();
+    }
     if (Atomics.load(cells, Cell.cancelCount) === 0) return;
     for (let i = Cell.cancelSet; i < Cell.cancelSet + CANCEL_SLOTS; i++) {
       if (Atomics.load(cells, i) === id) {
