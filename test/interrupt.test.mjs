@@ -199,6 +199,29 @@ test("another caller's open cursor on the same connection survives an interrupt"
   assert.equal(db.stats().respawns, 0);
 });
 
+test('an iterate() step that runs long is interrupted, and its cursor closed', async (t) => {
+  const db = await openWithNums(t, { readers: 1 });
+  const threads = threadIds(db);
+  // Rows never come: the first chunk's step runs for ever.
+  const cursor = db.iterate('WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r) SELECT i FROM r WHERE i < 0', [], { timeout: 100 });
+  await assert.rejects(cursor.next(), TimeoutError);
+  assert.deepEqual(await db.get('SELECT count(*) AS n FROM nums'), { n: 3000 });
+  assert.deepEqual(threadIds(db), threads);
+  assert.equal(db.stats().respawns, 0);
+});
+
+test('VACUUM is interruptible and leaves the database intact', async (t) => {
+  const db = await openWithNums(t, { readers: 1 });
+  await db.run("INSERT INTO big WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 200000) SELECT printf('%0500d', x) FROM c");
+  await db.run('DELETE FROM big WHERE rowid % 2 = 0');
+  await assert.rejects(db.run('VACUUM', [], { timeout: 5 }), TimeoutError);
+  assert.deepEqual(await db.get('PRAGMA integrity_check'), { integrity_check: 'ok' });
+  assert.deepEqual(await db.get('SELECT count(*) AS n FROM big'), { n: 100000 });
+  await db.run('VACUUM');
+  assert.deepEqual(await db.get('SELECT count(*) AS n FROM big'), { n: 100000 });
+  assert.equal(db.stats().respawns, 0);
+});
+
 test('a write whose answer is already waiting when its deadline fires resolves: the worker is the truth', async (t) => {
   const db = await openWithNums(t, { readers: 1 });
   const pending = db.run('INSERT INTO big VALUES (?)', [7], { timeout: 5 });
