@@ -6,6 +6,7 @@
  * a worker answers each array with one array of responses, in request order.
  */
 import type { SerializedError } from './errors';
+import type { Opaque } from './params';
 import type { BindParameters } from './types';
 
 /** Row shape a statement returns; mirrors better-sqlite3's raw/pluck/expand toggles. */
@@ -81,6 +82,8 @@ export interface StatementRequest {
   op: 'all' | 'get' | 'run' | 'iterate' | 'describe';
   sql: string;
   params?: BindParameters;
+  /** Stand-ins for values better-sqlite3 refuses (see src/params.ts). */
+  opaque?: Opaque[];
   mode: RowMode;
   /** `undefined` = the connection's default. */
   safeIntegers?: boolean;
@@ -128,7 +131,12 @@ export interface BatchRequest {
    * once per run, not once per statement (100k inserts are one run).
    * `params[i]` is `null` for a statement without parameters.
    */
-  groups: ReadonlyArray<{ sql: string; params: ReadonlyArray<BindParameters | null> }>;
+  groups: ReadonlyArray<{
+    sql: string;
+    params: ReadonlyArray<BindParameters | null>;
+    /** Stand-ins per parameter set, by index (see src/params.ts). */
+    opaque?: ReadonlyArray<readonly [index: number, opaque: Opaque[]]>;
+  }>;
 }
 
 /**
