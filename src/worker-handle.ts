@@ -128,8 +128,9 @@ export class WorkerHandle {
           this.interruptible = message.interruptible && this.#slot !== undefined;
           if (message.nativeError !== undefined) warnNativeOnce(`the worker could not load threadlite's native library: ${message.nativeError}`);
           this.readyAt = Date.now();
-          if (!this.#refed) this.#worker.unref();
           this.#worker.on('message', (m: ResponseMessage) => this.#onResponses(m.responses));
+          // After the listener: adding a 'message' listener refs the worker's port again.
+          if (!this.#refed) this.#worker.unref();
           resolve();
         } else {
           this.#expectedExit = true;
