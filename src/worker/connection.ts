@@ -21,6 +21,7 @@ import { TUNING } from '../tuning';
 import type { BindParameters, RunResult } from '../types';
 import { openBetterSqlite3, runSetup } from './better-sqlite3';
 import { NativeObjects } from './native-objects';
+import { deserializedImage, runOperation } from './operations';
 import type { SqliteDatabase, SqliteStatement } from './sqlite-api';
 import { type CachedStatement, StatementCache } from './statement-cache';
 
@@ -73,7 +74,7 @@ export class Connection {
 
   /** Opens the connection, applies pragmas and runs the `setup` module. Throws on failure. */
   static async open(config: WorkerConfig, cells: Int32Array): Promise<Connection> {
-    const db = openBetterSqlite3(config.file, {
+    const db = openBetterSqlite3(config.deserialize === undefined ? config.file : deserializedImage(config.deserialize), {
       readonly: config.readonly || config.role === 'reader',
       fileMustExist: config.fileMustExist || config.role === 'reader',
       timeout: config.busyTimeout,
@@ -139,6 +140,9 @@ export class Connection {
             case 'close':
               this.#close();
               value = null;
+              break;
+            case 'operation':
+              value = runOperation(this.#db, this.#natives, request.action);
               break;
             default: {
               const entry = this.#cache.get(request.sql, this.#config.safeIntegers);

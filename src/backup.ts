@@ -1,0 +1,131 @@
+/**
+ * {@link Database.backup} on the main thread: validates, leases a reader (a
+ * WAL snapshot), drives the worker's backup one step per request, calls the
+ * user's `progress` between steps, and makes sure a partial copy never
+ * replaces a good file and never outlives a failure.
+ */
+import { randomBytes } from 'node:crypto';
+import { access, rm } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { AbortError, TransactionClosedError } from './errors';
+import type { BackupProgress, OperationAction } from './operations-protocol';
+import type { Lease, Pool } from './pool';
+import { localize } from './queryable';
+
+/** What {@link Database.backup} resolves with, and what its `progress` callback receives (better-sqlite3's shape). */
+export interface BackupResult {
+  /** Pages in the database snapshot being copied. */
+  totalPages: number;
+  /** Pages still to copy: `0` once the backup is complete. */
+  remainingPages: number;
+}
+
+/** Options of {@link Database.backup}. */
+export interface BackupOptions {
+  /**
+   * Called on the main thread after each step but the last, with the progress
+   * so far. As in better-sqlite3, it may return the number of pages the next
+   * step copies (`0` pauses: each step then copies nothing); `undefined` keeps
+   * the current count. It may also return a promise of that number: the next
+   * step waits for it, which lets a server throttle the copy. A throw (or a
+   * rejection) fails the backup.
+   */
+  progress?: (info: BackupResult) => number | undefined | void | Promise<number | undefined | void>;
+  /** Pages copied per step until `progress` says otherwise. Default `100`, as better-sqlite3. */
+  pagesPerStep?: number;
+  /**
+   * Cancels the backup: the promise rejects with `AbortError` once the step
+   * running at that moment has ended and the temporary file is removed.
+   * `AbortSignal.timeout(ms)` gives a deadline.
+   */
+  signal?: AbortSignal;
+}
+
+const KNOWN = new Set(['progress', 'pagesPerStep', 'signal']);
+/** better-sqlite3's default step, in pages. */
+const DEFAULT_PAGES = 100;
+
+/** Runs a backup of `pool`'s database into `destination`. @internal */
+export async function runBackup(pool: Pool, destination: unknown, options: BackupOptions | undefined): Promise<BackupResult> {
+  const { target, handler, pagesPerStep, signal } = await validate(pool, destination, options);
+  if (signal?.aborted) throw new AbortError(undefined, signal.reason);
+  let lease: Lease;
+  try {
+    lease = await pool.acquire('read', { signal });
+  } catch (err) {
+    throw localize(err);
+  }
+  const temp = join(dirname(target), `.${basename(target)}.${process.pid}-${randomBytes(4).toString('hex')}.backup-tmp`);
+  const step = async (action: OperationAction) => {
+    try {
+      return (await pool.submit({ op: 'operation', action }, 'read', undefined, { lease })).value as BackupProgress;
+    } catch (err) {
+      throw localize(err);
+    }
+  };
+  try {
+    let progress = await step({ kind: 'backup-start', temp });
+    let pages = pagesPerStep;
+    while (progress.remainingPages > 0) {
+      if (handler !== undefined) {
+        const answer: unknown = await handler({ totalPages: progress.totalPages, remainingPages: progress.remainingPages });
+        if (answer !== undefined) {
+          if (typeof answer !== 'number' || Number.isNaN(answer)) {
+            throw new TypeError('Expected progress callback to return a number or undefined');
+          }
+          pages = Math.max(0, Math.min(0x7fffffff, Math.round(answer)));
+        }
+      }
+      if (signal?.aborted) throw new AbortError(undefined, signal.reason);
+      progress = await step({ kind: 'backup-step', pages, destination: target });
+    }
+    return progress;
+  } catch (err) {
+    if (lease.closedBy === undefined && lease.worker.state === 'ready') {
+      await step({ kind: 'backup-abort' }).catch(() => {});
+    }
+    // The worker removed it; again here in case the worker died first.
+    await Promise.all([rm(temp, { force: true }), rm(`${temp}-journal`, { force: true })]).catch(() => {});
+    throw err;
+  } finally {
+    pool.release(lease, new TransactionClosedError('The backup has ended'));
+  }
+}
+
+async function validate(pool: Pool, destination: unknown, options: BackupOptions | undefined) {
+  if (typeof destination !== 'string') throw new TypeError('Expected first argument to be a string');
+  if (options === undefined || options === null) options = {};
+  if (typeof options !== 'object') throw new TypeError('Expected second argument to be an options object');
+  for (const key of Object.keys(options)) {
+    if (!KNOWN.has(key)) throw new TypeError(`Unknown backup option "${key}" (known: progress, pagesPerStep, signal)`);
+  }
+  const file = destination.trim();
+  if (!file) throw new TypeError('Backup filename cannot be an empty string');
+  if (file === ':memory:') throw new TypeError('Invalid backup filename ":memory:"');
+  const handler = options.progress ?? undefined;
+  if (handler !== undefined && typeof handler !== 'function') throw new TypeError('Expected the "progress" option to be a function');
+  const pagesPerStep = options.pagesPerStep ?? DEFAULT_PAGES;
+  if (!Number.isInteger(pagesPerStep) || pagesPerStep < 1 || pagesPerStep > 0x7fffffff) {
+    throw new RangeError('options.pagesPerStep must be a positive integer');
+  }
+  const signal = options.signal;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError('options.signal must be an AbortSignal');
+  pool.checkOpen();
+  const target = resolve(file);
+  await access(dirname(target)).catch(() => {
+    throw new TypeError('Cannot save backup because the directory does not exist');
+  });
+  if (!pool.options.inMemory && target === pool.options.file) {
+    throw new TypeError('Cannot save a backup over the database it copies');
+  }
+  // Renaming a copy over a database that has a WAL would pair the new file
+  // with the old file's WAL frames: SQLite would replay them into it.
+  const hasWal = await access(`${target}-wal`).then(
+    () => true,
+    () => false,
+  );
+  if (hasWal) {
+    throw new TypeError(`Cannot save backup: ${target}-wal exists (the destination is open, or was not closed cleanly)`);
+  }
+  return { target, handler, pagesPerStep, signal };
+}
