@@ -24,19 +24,24 @@ export interface BackupResult {
 export interface BackupOptions {
   /**
    * Called on the main thread after each step but the last, with the progress
-   * so far. As in better-sqlite3, it may return the number of pages the next
-   * step copies (`0` pauses: each step then copies nothing); `undefined` keeps
-   * the current count. It may also return a promise of that number: the next
-   * step waits for it, which lets a server throttle the copy. A throw (or a
-   * rejection) fails the backup.
+   * so far (first after an empty step, with `remainingPages === totalPages`).
+   * As in better-sqlite3, it may return the number of pages the next step
+   * copies (`0` pauses: each step then copies nothing); `undefined` keeps the
+   * current count. The worker waits for the answer: each step is one round
+   * trip, so the returned count paces exactly the next step. It may also
+   * return a promise of that number, and the next step waits for it, which
+   * lets a server throttle the copy. A throw (or a rejection) fails the backup.
+   * Without a callback the worker runs steps back to back for up to 50 ms
+   * between round trips.
    */
   progress?: (info: BackupResult) => number | undefined | void | Promise<number | undefined | void>;
   /** Pages copied per step until `progress` says otherwise. Default `100`, as better-sqlite3. */
   pagesPerStep?: number;
   /**
-   * Cancels the backup: the promise rejects with `AbortError` once the step
-   * running at that moment has ended and the temporary file is removed.
-   * `AbortSignal.timeout(ms)` gives a deadline.
+   * Cancels the backup: the promise rejects with `AbortError` (its `cause` is
+   * the signal's reason) once the steps running at that moment have ended
+   * (at most one step, or 50 ms of steps without a `progress` callback) and the
+   * temporary file is removed. `AbortSignal.timeout(ms)` gives a deadline.
    */
   signal?: AbortSignal;
 }
@@ -44,6 +49,13 @@ export interface BackupOptions {
 const KNOWN = new Set(['progress', 'pagesPerStep', 'signal']);
 /** better-sqlite3's default step, in pages. */
 const DEFAULT_PAGES = 100;
+/**
+ * Without a `progress` callback, the worker runs steps for up to this many
+ * milliseconds per request: the pace is kept, the round trips (each waiting
+ * for a turn of a busy event loop) are fewer, and an abort still takes effect
+ * within about this long.
+ */
+const STEP_BUDGET_MS = 50;
 
 /** Runs a backup of `pool`'s database into `destination`. @internal */
 export async function runBackup(pool: Pool, destination: unknown, options: BackupOptions | undefined): Promise<BackupResult> {
@@ -77,7 +89,7 @@ export async function runBackup(pool: Pool, destination: unknown, options: Backu
         }
       }
       if (signal?.aborted) throw new AbortError(undefined, signal.reason);
-      progress = await step({ kind: 'backup-step', pages, destination: target });
+      progress = await step({ kind: 'backup-step', pages, budgetMs: handler === undefined ? STEP_BUDGET_MS : 0, destination: target });
     }
     return progress;
   } catch (err) {

@@ -18,13 +18,20 @@ export interface BackupStartAction {
 
 /**
  * Copies up to `pages` pages (`sqlite3_backup_step`; a negative count copies
- * the rest). When none remain, finishes: closes the copy, ends the snapshot,
+ * the rest), and more steps of as many while `budgetMs` lasts. When none remain, finishes: closes the copy, ends the snapshot,
  * fsyncs `temp`, renames it to `destination` and fsyncs the directory.
  * Answers {@link BackupProgress}. @internal
  */
 export interface BackupStepAction {
   kind: 'backup-step';
   pages: number;
+  /**
+   * Milliseconds of further steps of `pages` the worker may run before it
+   * answers: 0 for one step (a `progress` callback sees every step). Without a
+   * callback, fewer round trips: each one waits for a turn of the main
+   * thread's event loop, which a busy server keeps long.
+   */
+  budgetMs: number;
   destination: string;
 }
 

@@ -15,6 +15,7 @@
  */
 import { closeSync, fsyncSync, openSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import type { BackupProgress } from '../operations-protocol';
 import type { NativeObjects } from './native-objects';
 import type { SqliteDatabase } from './sqlite-api';
@@ -61,20 +62,30 @@ export function startBackup(db: SqliteDatabase, natives: NativeObjects, temp: st
   }
   natives.hold(handle);
   running.set(db, { handle, temp, ownsSnapshot });
-  return stepBackup(db, natives, 0, undefined);
+  return stepBackup(db, natives, 0, 0, undefined);
 }
 
 /**
- * Copies up to `pages` pages; once none remain, ends the snapshot and puts the
- * copy in place: fsync, rename over `destination`, fsync of the directory.
- * On any failure the backup is abandoned and the temporary file removed. @internal
+ * Copies up to `pages` pages, then more steps of as many while `budgetMs`
+ * lasts; once none remain, ends the snapshot and puts the copy in place:
+ * fsync, rename over `destination`, fsync of the directory. On any failure
+ * the backup is abandoned and the temporary file removed. @internal
  */
-export function stepBackup(db: SqliteDatabase, natives: NativeObjects, pages: number, destination: string | undefined): BackupProgress {
+export function stepBackup(
+  db: SqliteDatabase,
+  natives: NativeObjects,
+  pages: number,
+  budgetMs: number,
+  destination: string | undefined,
+): BackupProgress {
   const backup = running.get(db);
   if (backup === undefined) throw new Error('No backup is in progress on this connection');
   let progress: BackupProgress;
   try {
-    const result = backup.handle.transfer(pages);
+    const until = performance.now() + budgetMs;
+    let result: BackupProgress;
+    do result = backup.handle.transfer(pages);
+    while (result.remainingPages > 0 && pages > 0 && performance.now() < until);
     progress = { totalPages: result.totalPages, remainingPages: result.remainingPages };
   } catch (err) {
     abortBackup(db, natives);

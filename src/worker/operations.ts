@@ -16,7 +16,7 @@ export function runOperation(db: SqliteDatabase, natives: NativeObjects, action:
     case 'backup-start':
       return startBackup(db, natives, action.temp);
     case 'backup-step':
-      return stepBackup(db, natives, action.pages, action.destination);
+      return stepBackup(db, natives, action.pages, action.budgetMs, action.destination);
     case 'backup-abort':
       abortBackup(db, natives);
       return null;
