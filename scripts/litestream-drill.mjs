@@ -4,9 +4,9 @@
 // fresh path, and the restore is checked against the writes the application
 // had acknowledged. Used by test/operations.litestream.test.mjs and, run
 // directly, prints the figures of docs/operations.md:
-//   node scripts/litestream-drill.mjs [--seconds 5] [--sync 1s] [--monitor 1s] [--rate writes/s] [--options '{"pragmas":{…}}']
+//   node scripts/litestream-drill.mjs [--seconds 5] [--sync 1s] [--monitor 1s] [--rate writes/s] [--from big.db] [--options '{"pragmas":{…}}']
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -127,12 +127,13 @@ export function check(file, acked, killedAt) {
  * while Litestream runs, a second run under load, then both killed, restored
  * and checked.
  */
-export async function drill({ binary = litestreamBinary(), seconds = 5, sync = '1s', monitor = '1s', options = {}, rate = 0, dir } = {}) {
+export async function drill({ binary = litestreamBinary(), seconds = 5, sync = '1s', monitor = '1s', options = {}, rate = 0, from, dir } = {}) {
   if (binary === undefined) throw new Error('no Litestream binary for this platform (npm install @flydotio/litestream)');
   const root = dir ?? mkdtempSync(join(tmpdir(), 'threadlite-litestream-'));
   const db = join(root, 'app.db');
   const config = join(root, 'litestream.yml');
   writeConfig(config, { db, replica: join(root, 'replica'), sync, monitor });
+  if (from !== undefined) copyFileSync(from, db); // start from an existing database (restore-time figures)
   const acked = [];
   let ls;
   let app;
@@ -162,9 +163,9 @@ export async function drill({ binary = litestreamBinary(), seconds = 5, sync = '
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const { values } = parseArgs({
-    options: { seconds: { type: 'string', default: '5' }, sync: { type: 'string', default: '1s' }, monitor: { type: 'string', default: '1s' }, options: { type: 'string', default: '{}' }, rate: { type: 'string', default: '0' } },
+    options: { seconds: { type: 'string', default: '5' }, sync: { type: 'string', default: '1s' }, monitor: { type: 'string', default: '1s' }, options: { type: 'string', default: '{}' }, rate: { type: 'string', default: '0' }, from: { type: 'string' } },
   });
-  const result = await drill({ seconds: Number(values.seconds), sync: values.sync, monitor: values.monitor, options: JSON.parse(values.options), rate: Number(values.rate) });
+  const result = await drill({ seconds: Number(values.seconds), sync: values.sync, monitor: values.monitor, options: JSON.parse(values.options), rate: Number(values.rate), from: values.from });
   const { log, ...figures } = result;
   console.log(JSON.stringify(figures, null, 2));
   console.log(log.split('\n').filter((l) => /generation|WARN|ERROR/.test(l)).join('\n'));
