@@ -12,7 +12,16 @@ import type { BackupProgress, OperationAction } from './operations-protocol';
 import type { Lease, Pool } from './pool';
 import { localize } from './queryable';
 
-/** What {@link Database.backup} resolves with, and what its `progress` callback receives (better-sqlite3's shape). */
+/**
+ * What {@link Database.backup} resolves with, and what its `progress` callback
+ * receives (better-sqlite3's shape). Once the backup is complete,
+ * `remainingPages` is `0`.
+ *
+ * ```ts
+ * const { totalPages } = await db.backup('copy.db');
+ * console.log(`${totalPages} pages copied`);
+ * ```
+ */
 export interface BackupResult {
   /** Pages in the database snapshot being copied. */
   totalPages: number;
@@ -20,7 +29,14 @@ export interface BackupResult {
   remainingPages: number;
 }
 
-/** Options of {@link Database.backup}. */
+/**
+ * Options of {@link Database.backup}: pacing (`progress`, `pagesPerStep`) and
+ * cancellation (`signal`). Unknown options are refused with a `TypeError`.
+ *
+ * ```ts
+ * await db.backup('copy.db', { pagesPerStep: 1000, signal: AbortSignal.timeout(60_000) });
+ * ```
+ */
 export interface BackupOptions {
   /**
    * Called on the main thread after each step but the last, with the progress

@@ -9,16 +9,38 @@ import type { Lease, Pool } from './pool';
 import { localize, type Queryable } from './queryable';
 import type { CallOptions } from './types';
 
-/** Options of {@link Database.pragma}. */
+/**
+ * Options of {@link Database.pragma}: better-sqlite3's `simple`, plus the
+ * call options `signal` and `timeout`.
+ *
+ * ```ts
+ * const mode = await db.pragma('journal_mode', { simple: true }); // 'wal'
+ * ```
+ */
 export interface PragmaOptions extends CallOptions {
   /** Return only the first column of the first row (better-sqlite3's `simple`). Default `false`. */
   simple?: boolean;
 }
 
-/** How {@link Database.checkpoint} checkpoints the WAL (SQLite's `wal_checkpoint` modes). */
+/**
+ * How {@link Database.checkpoint} checkpoints the WAL (SQLite's `wal_checkpoint`
+ * modes, case-insensitive). PASSIVE never waits; the others wait up to
+ * `busyTimeout` for readers on older snapshots.
+ *
+ * ```ts
+ * await db.checkpoint('TRUNCATE');
+ * ```
+ */
 export type CheckpointMode = 'PASSIVE' | 'FULL' | 'RESTART' | 'TRUNCATE';
 
-/** SQLite's answer to `PRAGMA wal_checkpoint`; see {@link Database.checkpoint}. */
+/**
+ * SQLite's answer to `PRAGMA wal_checkpoint`; see {@link Database.checkpoint}.
+ *
+ * ```ts
+ * const { busy, log, checkpointed } = await db.checkpoint();
+ * if (busy === 0 && checkpointed === log) console.log('the WAL is fully checkpointed');
+ * ```
+ */
 export interface CheckpointResult {
   /** `1` if a FULL, RESTART or TRUNCATE checkpoint could not finish (a reader or writer was in the way), else `0`. */
   busy: number;
@@ -28,7 +50,13 @@ export interface CheckpointResult {
   checkpointed: number;
 }
 
-/** Options of {@link Database.serialize}. */
+/**
+ * Options of {@link Database.serialize} (better-sqlite3's).
+ *
+ * ```ts
+ * const image = await db.serialize({ attached: 'main' });
+ * ```
+ */
 export interface SerializeOptions {
   /** The schema to serialize: `'main'` (default) is read on a reader; any other (an ATTACHed database, `temp`) on the writer, where they live. */
   attached?: string;

@@ -173,6 +173,26 @@ describe('Database#backup()', () => {
     assert.deepEqual(leftovers(dir, ['copy.db']), []);
   });
 
+  test('two backups at once take one reader each; reads go on on the writer', async (t) => {
+    const dir = tempDir(t);
+    const db = await open(join(dir, 'src.db'), { readers: 2 });
+    t.after(() => db.close());
+    await fill(db, 2_000);
+    let leased = 0;
+    const progress = () => {
+      leased = Math.max(leased, db.stats().workers.filter((w) => w.leased).length);
+      return 50;
+    };
+    const reads = [];
+    const backups = Promise.all([db.backup(join(dir, 'a.db'), { progress }), db.backup(join(dir, 'b.db'), { progress })]);
+    for (let i = 0; i < 20; i++) reads.push(db.get('SELECT count(*) AS n FROM big'));
+    await backups;
+    assert.equal(leased, 2);
+    assert.ok((await Promise.all(reads)).every((row) => row.n === 2_000));
+    assert.equal(inspect(join(dir, 'a.db')).integrity, 'ok');
+    assert.equal(inspect(join(dir, 'b.db')).big, 2_000);
+  });
+
   test('a progress callback that throws or returns a non-number fails it without a file', async (t) => {
     const dir = tempDir(t);
     const db = await openTemp(t, { readers: 1 });
