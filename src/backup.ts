@@ -96,7 +96,7 @@ export async function runBackup(pool: Pool, destination: unknown, options: Backu
     let pages = pagesPerStep;
     while (progress.remainingPages > 0) {
       if (handler !== undefined) {
-        const answer: unknown = await handler({ totalPages: progress.totalPages, remainingPages: progress.remainingPages });
+        const answer = await untilAborted(handler({ totalPages: progress.totalPages, remainingPages: progress.remainingPages }), signal);
         if (answer !== undefined) {
           if (typeof answer !== 'number' || Number.isNaN(answer)) {
             throw new TypeError('Expected progress callback to return a number or undefined');
@@ -118,6 +118,17 @@ export async function runBackup(pool: Pool, destination: unknown, options: Backu
   } finally {
     pool.release(lease, new TransactionClosedError('The backup has ended'));
   }
+}
+
+/** The callback's answer, or an `AbortError` as soon as `signal` fires while a promised answer is pending. */
+function untilAborted(answer: unknown, signal: AbortSignal | undefined): unknown {
+  if (signal === undefined || !(answer instanceof Promise)) return answer;
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(new AbortError(undefined, signal.reason));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    answer.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 async function validate(pool: Pool, destination: unknown, options: BackupOptions | undefined) {

@@ -167,6 +167,18 @@ describe('Database#backup()', () => {
     await db.backup(dest);
     assert.deepEqual(inspect(dest).ids, [1]);
 
+    // An abort while a promised answer of progress is pending does not wait for it.
+    const pending = new AbortController();
+    const hung = db.backup(join(dir, 'hung.db'), {
+      signal: pending.signal,
+      progress: () => {
+        setTimeout(() => pending.abort(reason), 10);
+        return new Promise(() => {}); // never settles
+      },
+    });
+    await assert.rejects(hung, (e) => e.code === 'ABORT_ERR' && e.cause === reason);
+    assert.deepEqual(leftovers(dir, ['copy.db']), []);
+
     // Already aborted: rejects at once, touches nothing.
     const aborted = AbortSignal.abort(reason);
     await assert.rejects(db.backup(join(dir, 'never.db'), { signal: aborted }), (e) => e.code === 'ABORT_ERR' && e.cause === reason);
