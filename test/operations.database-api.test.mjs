@@ -19,9 +19,14 @@ describe('Database#serialize() and open(buffer)', () => {
     t.after(() => reference.close());
     assert.ok(image.equals(reference.serialize()));
 
+    assert.deepEqual([image[18], image[19]], [2, 2], 'a WAL image');
+    const raw = new Database(image); // better-sqlite3 opens it lazily, and cannot read it
+    assert.throws(() => raw.prepare('SELECT * FROM t'), { code: 'SQLITE_CANTOPEN' });
+    raw.close();
     const copy = await open(image);
     t.after(() => copy.close());
     assert.equal(copy.memory, true);
+    assert.deepEqual([image[18], image[19]], [2, 2], "the caller's buffer is not modified");
     assert.deepEqual(await copy.all('SELECT id, v, b FROM t ORDER BY id'), [
       { id: 1, v: 'one', b: Buffer.from([0, 255]) },
       { id: 2, v: 'two', b: null },
