@@ -4,7 +4,7 @@
 // fresh path, and the restore is checked against the writes the application
 // had acknowledged. Used by test/operations.litestream.test.mjs and, run
 // directly, prints the figures of docs/operations.md:
-//   node scripts/litestream-drill.mjs [--seconds 5] [--sync 1s] [--monitor 1s] [--rate writes/s] [--from big.db] [--options '{"pragmas":{…}}']
+//   node scripts/litestream-drill.mjs [--seconds 5] [--sync 1s] [--monitor 1s] [--rate writes/s] [--from big.db] [--kills both|app] [--options '{"pragmas":{…}}']
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -127,7 +127,19 @@ export function check(file, acked, killedAt) {
  * while Litestream runs, a second run under load, then both killed, restored
  * and checked.
  */
-export async function drill({ binary = litestreamBinary(), seconds = 5, sync = '1s', monitor = '1s', options = {}, rate = 0, from, dir } = {}) {
+export async function drill({
+  binary = litestreamBinary(),
+  seconds = 5,
+  sync = '1s',
+  monitor = '1s',
+  options = {},
+  rate = 0,
+  from,
+  dir,
+  /** 'both': the machine is lost; 'app': only the application dies, Litestream runs on for `afterMs`. */
+  kills = 'both',
+  afterMs = 3000,
+} = {}) {
   if (binary === undefined) throw new Error('no Litestream binary for this platform (npm install @flydotio/litestream)');
   const root = dir ?? mkdtempSync(join(tmpdir(), 'threadlite-litestream-'));
   const db = join(root, 'app.db');
@@ -149,7 +161,13 @@ export async function drill({ binary = litestreamBinary(), seconds = 5, sync = '
     const loadStart = Date.now();
     await sleep(seconds * 1000);
     const killedAt = Date.now();
-    await Promise.all([kill(app), kill(ls)]);
+    if (kills === 'app') {
+      await kill(app);
+      await sleep(afterMs);
+      await kill(ls);
+    } else {
+      await Promise.all([kill(app), kill(ls)]);
+    }
     const writesPerSecond = acked.filter(([, at]) => at >= loadStart).length / ((killedAt - loadStart) / 1000);
     const restoreMs = restore(binary, config, db, join(root, 'restored.db'));
     const restoredBytes = statSync(join(root, 'restored.db')).size;
@@ -163,9 +181,9 @@ export async function drill({ binary = litestreamBinary(), seconds = 5, sync = '
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const { values } = parseArgs({
-    options: { seconds: { type: 'string', default: '5' }, sync: { type: 'string', default: '1s' }, monitor: { type: 'string', default: '1s' }, options: { type: 'string', default: '{}' }, rate: { type: 'string', default: '0' }, from: { type: 'string' } },
+    options: { seconds: { type: 'string', default: '5' }, sync: { type: 'string', default: '1s' }, monitor: { type: 'string', default: '1s' }, options: { type: 'string', default: '{}' }, rate: { type: 'string', default: '0' }, from: { type: 'string' }, kills: { type: 'string', default: 'both' } },
   });
-  const result = await drill({ seconds: Number(values.seconds), sync: values.sync, monitor: values.monitor, options: JSON.parse(values.options), rate: Number(values.rate), from: values.from });
+  const result = await drill({ seconds: Number(values.seconds), sync: values.sync, monitor: values.monitor, options: JSON.parse(values.options), rate: Number(values.rate), from: values.from, kills: values.kills });
   const { log, ...figures } = result;
   console.log(JSON.stringify(figures, null, 2));
   console.log(log.split('\n').filter((l) => /generation|WARN|ERROR/.test(l)).join('\n'));

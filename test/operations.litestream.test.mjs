@@ -32,3 +32,15 @@ test(
     assert.equal(result.log.match(/sync: new generation/g)?.length, 1, result.log);
   },
 );
+
+test(
+  'when only the application is killed, Litestream ships everything it acknowledged',
+  { skip: binary === undefined && `no Litestream binary for ${process.platform}-${process.arch}` },
+  async (t) => {
+    // The WAL is on disk when a write is acknowledged; Litestream, still running, picks it up.
+    const result = await drill({ binary, dir: tempDir(t), seconds: 2, sync: '500ms', monitor: '500ms', rate: 1000, kills: 'app', afterMs: 2500 });
+    t.diagnostic(`acknowledged ${result.acked}, restored ${result.present}`);
+    assert.equal(result.integrity, 'ok');
+    assert.equal(result.missing, 0, `${result.missing} acknowledged writes missing from the replica`);
+  },
+);
