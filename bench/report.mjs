@@ -1,5 +1,5 @@
 // Turns a run's summary into the stdout table, docs/benchmark.md and the SVG chart.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -304,6 +304,18 @@ last. Opening a connection or pool and a short warm-up are not timed. The machin
 noisy: compare ratios from one run, not figures across runs. No test asserts timings.
 `;
   mkdirSync(DOCS, { recursive: true });
-  writeFileSync(join(DOCS, 'benchmark.md'), md);
+  writeFileSync(join(DOCS, 'benchmark.md'), md + keptSections(join(DOCS, 'benchmark.md')));
   writeFileSync(join(DOCS, 'benchmark.svg'), svgChart(report, modules));
+}
+
+/**
+ * Sections other benchmarks own (e.g. bench/cancel.mjs's "cancellation"),
+ * marked `<!-- section:NAME -->` … `<!-- /section:NAME -->`: kept as they are
+ * when this report rewrites the file.
+ */
+function keptSections(path) {
+  if (!existsSync(path)) return '';
+  const doc = readFileSync(path, 'utf8');
+  const blocks = doc.match(/<!-- section:([\w-]+) -->[\s\S]*?<!-- \/section:\1 -->/g) ?? [];
+  return blocks.map((block) => `\n${block}\n`).join('');
 }

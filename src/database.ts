@@ -243,14 +243,14 @@ export class Database extends Queryable {
   }
 
   /** @internal */
-  protected submit(request: NewRequest, target: Target, options: CallOptions | undefined, pinned?: WorkerHandle) {
+  protected submit(request: NewRequest, target: Target, options: CallOptions | undefined, pinned?: WorkerHandle, continuation?: boolean) {
     const tx = currentTransaction.getStore();
     if (tx !== undefined && tx.active && tx.belongsTo(this.#pool) && pinned === undefined) {
       // db.run() inside db.transaction(): join the transaction rather than
       // wait behind it for ever.
       return tx.submitFromOutside(request, options);
     }
-    return this.#pool.submit(request, target, options, { pinned });
+    return this.#pool.submit(request, target, options, { pinned, continuation });
   }
 
   /** @internal */

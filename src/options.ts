@@ -61,6 +61,13 @@ export interface OpenOptions {
   /** Milliseconds a `db.transaction()` or `db.read()` may stay open before it is rolled back. Default `30000`; `0` = none. */
   transactionTimeout?: number;
   /**
+   * Milliseconds `close()` lets work already submitted (queued calls, running
+   * statements, open transactions) finish. Past it, queued calls reject with
+   * `PoolClosedError`, running statements are interrupted inside SQLite and
+   * open transactions roll back, so `close()` always settles. Default `5000`.
+   */
+  closeTimeout?: number;
+  /**
    * Opt-in inline path: a budget in microseconds. When above 0, a read-only
    * connection is also opened on the main thread, and a read whose observed
    * cost on the workers stays under this budget (a point lookup: ~5–20 µs)
@@ -102,6 +109,8 @@ export const DEFAULTS = Object.freeze({
   maxQueue: 100_000,
   /** {@link OpenOptions.transactionTimeout}, in milliseconds. */
   transactionTimeout: 30_000,
+  /** {@link OpenOptions.closeTimeout}, in milliseconds. */
+  closeTimeout: 5000,
   /** {@link OpenOptions.inlineReads}: off. */
   inlineReads: 0,
 });
@@ -125,6 +134,7 @@ export interface ResolvedOptions {
   readonly workerPath: string;
   readonly resourceLimits: ResourceLimits | undefined;
   readonly transactionTimeout: number;
+  readonly closeTimeout: number;
   readonly inlineReads: number;
   /** The serialized image the writer opens (`open(buffer)`), or undefined. */
   readonly deserialize: Uint8Array | undefined;
@@ -145,6 +155,7 @@ const KNOWN = new Set<string>([
   'workerPath',
   'resourceLimits',
   'transactionTimeout',
+  'closeTimeout',
   'inlineReads',
   'synchronous',
 ]);
@@ -204,6 +215,7 @@ export function resolveOptions(file: unknown, options: OpenOptions | undefined, 
     resourceLimits: limits(options.resourceLimits),
     deserialize: image,
     inlineReads: inMemory ? 0 : count(options.inlineReads, 'inlineReads', DEFAULTS.inlineReads, 0, 10_000),
+    closeTimeout: count(options.closeTimeout, 'closeTimeout', DEFAULTS.closeTimeout, 0, 2 ** 31 - 1),
     transactionTimeout: count(
       options.transactionTimeout,
       'transactionTimeout',

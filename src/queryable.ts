@@ -31,6 +31,8 @@ export abstract class Queryable {
     target: Target,
     options: CallOptions | undefined,
     pinned?: WorkerHandle,
+    /** The second half of a call already accepted (a bounced probe): not refused by a close() that came meanwhile. */
+    continuation?: boolean,
   ): Promise<{ value: unknown; worker: WorkerHandle }>;
 
   /** The database file name, for traces. @internal */
@@ -236,7 +238,7 @@ export abstract class Queryable {
         delete flagged.probe;
         const timeout = this.timeoutOf(options);
         const rest = timeout > 0 ? { ...options, timeout: Math.max(1, Math.ceil(timeout - (performance.now() - started))) } : options;
-        return await this.submit(flagged, probe === 'write' ? 'read' : 'write', rest);
+        return await this.submit(flagged, probe === 'write' ? 'read' : 'write', rest, undefined, true);
       }
       return await this.submit(request, target, options, pinned);
     } catch (err) {

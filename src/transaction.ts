@@ -263,8 +263,9 @@ interface LeaseDeadline {
 /**
  * Ends a lease holder's callback when its worker dies, or when the lease stays
  * open longer than `timeout` ms (`expire` gives the error). A statement still
- * running on the worker at that moment can only be stopped with its thread,
- * which also rolls back whatever the lease had open.
+ * running on the worker at that moment is interrupted (or, without the native
+ * library, stopped with its thread, which rolls back what the lease had open);
+ * the holder then rolls back.
  */
 function watchLease(pool: Pool, lease: Lease, timeout: number, expire: () => Error): LeaseDeadline {
   let timer: NodeJS.Timeout | undefined;
@@ -275,7 +276,8 @@ function watchLease(pool: Pool, lease: Lease, timeout: number, expire: () => Err
     if (timeout > 0) {
       timer = setTimeout(() => {
         const err = expire();
-        if (lease.worker.inflight > 0) pool.recycle(lease.worker);
+        // Stop the statement running in the transaction (interrupt, or terminate without the native library).
+        pool.stopWork(lease.worker, err);
         reject(err);
       }, timeout);
     }

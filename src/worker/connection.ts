@@ -20,6 +20,7 @@ import type { ExpandedRowsPayload } from '../rows';
 import { TUNING } from '../tuning';
 import type { BindParameters, RunResult } from '../types';
 import { openBetterSqlite3, runSetup } from './better-sqlite3';
+import { InterruptGuard } from './interrupt-guard';
 import { NativeObjects } from './native-objects';
 import { deserializedImage, runOperation } from './operations';
 import type { SqliteDatabase, SqliteStatement } from './sqlite-api';
@@ -64,11 +65,17 @@ export class Connection {
   readonly #cursors = new Map<number, Cursor>();
   /** The one cursor whose SQLite iterator is open (better-sqlite3 allows one at a time). */
   #liveCursor: number | undefined;
+  /** Lets the main thread interrupt exactly the request that runs (see interrupt-guard.ts). */
+  readonly #guard: InterruptGuard;
+  /** Why the native library did not load into this connection, if it did not. */
+  readonly nativeError: string | undefined;
 
-  private constructor(db: SqliteDatabase, config: WorkerConfig, natives: NativeObjects) {
+  private constructor(db: SqliteDatabase, config: WorkerConfig, natives: NativeObjects, guard: InterruptGuard, nativeError?: string) {
     this.#db = db;
     this.#config = config;
     this.#natives = natives;
+    this.#guard = guard;
+    this.nativeError = nativeError;
     this.#cache = new StatementCache(db, config.statementCacheSize, (stmt) => natives.release(stmt));
   }
 
@@ -81,6 +88,7 @@ export class Connection {
     });
     const natives = new NativeObjects(true);
     natives.adopt(db, { iterators: true });
+    let attached: ReturnType<typeof InterruptGuard.attach>;
     try {
       if (config.role === 'writer' && config.wal && !config.readonly) {
         db.pragma('journal_mode = WAL');
@@ -95,12 +103,19 @@ export class Connection {
       db.function('threadlite_interrupted', { varargs: false, deterministic: false }, () =>
         Atomics.load(cells, Cell.interrupt),
       );
+      // Before `setup`: the user's statements are interruptible too.
+      attached = InterruptGuard.attach(db, cells, config.native, (stmt) => natives.release(stmt));
       if (config.setup !== undefined) await runSetup(config.setup, db, config.role);
     } catch (err) {
       db.close();
       throw err;
     }
-    return new Connection(db, config, natives);
+    return new Connection(db, config, natives, attached.guard, attached.error);
+  }
+
+  /** Whether the main thread can interrupt this connection's statements. */
+  get interruptible(): boolean {
+    return this.#guard.enabled;
   }
 
   /** Whether `request` should be answered before it starts, because it may take long. */
@@ -117,10 +132,12 @@ export class Connection {
   execute(request: Request): Response {
     const start = performance.now();
     let readerSafe: boolean | undefined;
+    const guard = this.#guard;
     try {
       let value: unknown;
       switch (request.op) {
         case 'next':
+          guard.begin(request.id);
           value = this.#next(request.cursor, request.count);
           break;
         case 'close-cursor':
@@ -131,6 +148,7 @@ export class Connection {
           this.#freeConnection();
           switch (request.op) {
             case 'exec':
+              guard.begin(request.id);
               this.#db.exec(request.sql);
               value = null;
               break;
@@ -151,15 +169,18 @@ export class Connection {
               if (request.probe === true && bounce) {
                 return { id: request.id, ok: true, value: BOUNCED, readerSafe, bounced: true, cost: 0, inTransaction: false };
               }
+              guard.begin(request.id);
               value = this.#statement(entry, request);
             }
           }
         }
       }
+      if (guard.end(request.id)) this.#lateInterrupt(request);
       const cost = performance.now() - start;
       if ('sql' in request) this.#lastCost.set(request.sql, cost);
       return { id: request.id, ok: true, value, readerSafe, cost, inTransaction: this.#db.inTransaction };
     } catch (err) {
+      guard.end(request.id);
       const cost = performance.now() - start;
       return {
         id: request.id,
@@ -170,6 +191,19 @@ export class Connection {
         inTransaction: this.#safeInTransaction(),
       };
     }
+  }
+
+  /**
+   * An interrupt reached a request whose statement finished anyway. SQLite
+   * clears the flag when the next statement starts, unless a statement is
+   * still active: the request's own cursor, which would fail at its next
+   * step. The call was cancelled, so close that cursor and say so now.
+   */
+  #lateInterrupt(request: Request): void {
+    const cursor = request.op === 'iterate' ? request.id : request.op === 'next' ? request.cursor : undefined;
+    if (cursor === undefined || this.#liveCursor !== cursor) return;
+    this.#closeCursor(cursor);
+    throw Object.assign(new Error('interrupted'), { name: 'SqliteError', code: 'SQLITE_INTERRUPT' });
   }
 
   #safeInTransaction(): boolean {
@@ -200,7 +234,8 @@ export class Connection {
     const params = request.params;
     switch (request.op) {
       case 'run':
-        if (request.atomic === true && !stmt.readonly && !this.#db.inTransaction) return this.#atomicRun(stmt, params);
+        // With interrupt, an interrupted statement leaves nothing, so no wrapping transaction is needed.
+        if (request.atomic === true && !this.#guard.enabled && !stmt.readonly && !this.#db.inTransaction) return this.#atomicRun(stmt, params);
         return params === undefined ? stmt.run() : stmt.run(params);
       case 'get': {
         const row = params === undefined ? stmt.get() : stmt.get(params);
@@ -363,10 +398,14 @@ export class Connection {
     // without ending the outer transaction.
     this.#db.exec(nested ? 'SAVEPOINT threadlite_batch' : 'BEGIN IMMEDIATE');
     try {
+      // Interruptible up to and including its COMMIT: an interrupted batch leaves nothing.
+      this.#guard.begin(request.id);
       const results = request.groups.map(({ sql, params }) => this.#batchGroup(sql, params));
       this.#db.exec(nested ? 'RELEASE threadlite_batch' : 'COMMIT');
       return results;
     } catch (err) {
+      // The rollback itself must not be interrupted.
+      this.#guard.end(request.id);
       if (this.#db.inTransaction) {
         this.#db.exec(nested ? 'ROLLBACK TO threadlite_batch; RELEASE threadlite_batch' : 'ROLLBACK');
       }
