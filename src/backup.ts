@@ -75,12 +75,18 @@ const STEP_BUDGET_MS = 50;
 
 /** Runs a backup of `pool`'s database into `destination`. @internal */
 export async function runBackup(pool: Pool, destination: unknown, options: BackupOptions | undefined): Promise<BackupResult> {
-  const { target, handler, pagesPerStep, signal } = await validate(pool, destination, options);
+  const { target, handler, pagesPerStep, signal } = validate(destination, options);
   if (signal?.aborted) throw new AbortError(undefined, signal.reason);
+  // Ask for the reader at once, so a backup called before close() is accepted;
+  // check the destination while waiting.
+  const leased = pool.acquire('read', { signal });
+  leased.catch(() => {}); // observed below, once the destination is checked
   let lease: Lease;
   try {
-    lease = await pool.acquire('read', { signal });
+    await checkDestination(pool, target);
+    lease = await leased;
   } catch (err) {
+    leased.then((granted) => pool.release(granted, new TransactionClosedError('The backup did not start')), () => {});
     throw localize(err);
   }
   const temp = join(dirname(target), `.${basename(target)}.${process.pid}-${randomBytes(4).toString('hex')}.backup-tmp`);
@@ -131,7 +137,7 @@ function untilAborted(answer: unknown, signal: AbortSignal | undefined): unknown
   });
 }
 
-async function validate(pool: Pool, destination: unknown, options: BackupOptions | undefined) {
+function validate(destination: unknown, options: BackupOptions | undefined) {
   if (typeof destination !== 'string') throw new TypeError('Expected first argument to be a string');
   if (options === undefined || options === null) options = {};
   if (typeof options !== 'object') throw new TypeError('Expected second argument to be an options object');
@@ -149,8 +155,10 @@ async function validate(pool: Pool, destination: unknown, options: BackupOptions
   }
   const signal = options.signal;
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError('options.signal must be an AbortSignal');
-  pool.checkOpen();
-  const target = resolve(file);
+  return { target: resolve(file), handler, pagesPerStep, signal };
+}
+
+async function checkDestination(pool: Pool, target: string): Promise<void> {
   await access(dirname(target)).catch(() => {
     throw new TypeError('Cannot save backup because the directory does not exist');
   });
@@ -166,5 +174,4 @@ async function validate(pool: Pool, destination: unknown, options: BackupOptions
   if (hasWal) {
     throw new TypeError(`Cannot save backup: ${target}-wal exists (the destination is open, or was not closed cleanly)`);
   }
-  return { target, handler, pagesPerStep, signal };
 }

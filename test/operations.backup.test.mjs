@@ -205,6 +205,29 @@ describe('Database#backup()', () => {
     assert.equal(inspect(join(dir, 'b.db')).big, 2_000);
   });
 
+  test('close() waits for a backup, and past closeTimeout ends it without a partial file', async (t) => {
+    const dir = tempDir(t);
+    const db = await open(join(dir, 'src.db'), { readers: 1, closeTimeout: 300 });
+    await fill(db, 1_000);
+    // Finishes well within closeTimeout: close() waits for it.
+    const quick = db.backup(join(dir, 'quick.db'));
+    await db.close().then(() => undefined);
+    assert.equal((await quick).remainingPages, 0);
+    assert.equal(inspect(join(dir, 'quick.db')).big, 1_000);
+
+    const slow = await open(join(dir, 'src.db'), { readers: 1, closeTimeout: 300 });
+    const backup = slow.backup(join(dir, 'slow.db'), { pagesPerStep: 1, progress: () => new Promise((r) => setTimeout(r, 20)) });
+    const outcome = backup.then(() => 'resolved', (e) => e);
+    await new Promise((r) => setTimeout(r, 100));
+    const started = performance.now();
+    await slow.close();
+    const waited = performance.now() - started;
+    const err = await outcome;
+    assert.equal(err.code, 'ERR_THREADLITE_POOL_CLOSED', String(err));
+    assert.ok(waited >= 250 && waited < 5000, `close() took ${waited.toFixed(0)} ms`);
+    assert.deepEqual(leftovers(dir, ['quick.db']), []);
+  });
+
   test('a progress callback that throws or returns a non-number fails it without a file', async (t) => {
     const dir = tempDir(t);
     const db = await openTemp(t, { readers: 1 });
