@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { access, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { AbortError, TransactionClosedError } from './errors';
+import { AbortError, TransactionClosedError, WorkerCrashedError } from './errors';
 import type { BackupProgress, OperationAction } from './operations-protocol';
 import type { Lease, Pool } from './pool';
 import { localize } from './queryable';
@@ -94,6 +94,8 @@ export async function runBackup(pool: Pool, destination: unknown, options: Backu
     try {
       return (await pool.submit({ op: 'operation', action }, 'read', undefined, { lease })).value as BackupProgress;
     } catch (err) {
+      // The reader died between two steps: the lease reports a lost connection; for the caller, its worker crashed.
+      if (lease.worker.state === 'exited' && err instanceof TransactionClosedError) throw new WorkerCrashedError(undefined, err);
       throw localize(err);
     }
   };

@@ -6,10 +6,15 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { BroadcastChannel } from 'node:worker_threads';
 import { describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { AbortError, open } from 'threadlite';
+import { CHANNEL } from './fixtures/ops-setup.mjs';
 import { openTemp, tempDir } from './helpers.mjs';
+
+const SETUP = fileURLToPath(new URL('./fixtures/ops-setup.mjs', import.meta.url));
 
 /** Fills `big` with `rows` rows of 1 KiB random BLOBs (~rows KiB of pages). */
 async function fill(db, rows) {
@@ -59,10 +64,17 @@ describe('Database#backup()', () => {
     const lanes = [lane(), lane()];
     while (acked.length < 200) await new Promise((r) => setImmediate(r));
 
+    // The noise floor: the same load, without a backup, for a moment.
+    const histogram = monitorEventLoopDelay({ resolution: 1 });
+    histogram.enable();
+    await new Promise((r) => setTimeout(r, 300));
+    histogram.disable();
+    const floor = histogram.max / 1e6;
+    histogram.reset();
+
     const ackedBefore = [...acked];
     const ackedCountAtStart = acked.length;
     let issuedAfterSnapshot;
-    const histogram = monitorEventLoopDelay({ resolution: 1 });
     histogram.enable();
     const started = performance.now();
     const result = await db.backup(join(dir, 'copy.db'), {
@@ -91,9 +103,11 @@ describe('Database#backup()', () => {
     const maxStall = histogram.max / 1e6;
     t.diagnostic(
       `backup ${result.totalPages} pages in ${elapsed.toFixed(0)} ms; ${writesDuring} writes acknowledged meanwhile ` +
-        `(${((writesDuring / elapsed) * 1000).toFixed(0)}/s); event loop max ${maxStall.toFixed(1)} ms, p99 ${(histogram.percentile(99) / 1e6).toFixed(1)} ms`,
+        `(${((writesDuring / elapsed) * 1000).toFixed(0)}/s); event loop max ${maxStall.toFixed(1)} ms, p99 ${(histogram.percentile(99) / 1e6).toFixed(1)} ms ` +
+        `(the load alone: max ${floor.toFixed(1)} ms)`,
     );
-    assert.ok(maxStall < 100, `the main thread stalled ${maxStall.toFixed(1)} ms`);
+    // At the noise floor: under 100 ms, or (on a machine loaded by others) within 3x what the load alone showed.
+    assert.ok(maxStall < Math.max(100, 3 * floor), `the main thread stalled ${maxStall.toFixed(1)} ms (the load alone: ${floor.toFixed(1)} ms)`);
     assert.deepEqual(leftovers(dir, ['copy.db']), []);
     assert.ok(db.stats().workers.every((w) => !w.leased), 'the reader was given back');
   });
@@ -226,6 +240,31 @@ describe('Database#backup()', () => {
     assert.equal(err.code, 'ERR_THREADLITE_POOL_CLOSED', String(err));
     assert.ok(waited >= 250 && waited < 5000, `close() took ${waited.toFixed(0)} ms`);
     assert.deepEqual(leftovers(dir, ['quick.db']), []);
+  });
+
+  test('the reader dying mid-copy fails it with WorkerCrashedError and no partial file', async (t) => {
+    const dir = tempDir(t);
+    const db = await open(join(dir, 'src.db'), { readers: 1, setup: SETUP });
+    t.after(() => db.close());
+    await fill(db, 1_000);
+    const channel = new BroadcastChannel(CHANNEL);
+    t.after(() => channel.close());
+    let steps = 0;
+    const err = await db
+      .backup(join(dir, 'copy.db'), {
+        pagesPerStep: 5,
+        progress: async () => {
+          if (++steps !== 3) return;
+          channel.postMessage('exit'); // the reader's thread ends while it waits for the next step
+          await new Promise((r) => setTimeout(r, 50));
+        },
+      })
+      .then(() => undefined, (e) => e);
+    assert.equal(err?.code, 'ERR_THREADLITE_WORKER_CRASHED', String(err));
+    assert.deepEqual(leftovers(dir), [], 'a temporary file was left behind');
+    // The pool replaced the reader; the next backup works.
+    await db.backup(join(dir, 'copy.db'));
+    assert.equal(inspect(join(dir, 'copy.db')).big, 1_000);
   });
 
   test('a progress callback that throws or returns a non-number fails it without a file', async (t) => {
