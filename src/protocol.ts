@@ -7,6 +7,7 @@
  */
 import type { SerializedError } from './errors';
 import type { OperationAction } from './operations-protocol';
+import type { Opaque } from './params';
 import type { BindParameters } from './types';
 
 /** Row shape a statement returns; mirrors better-sqlite3's raw/pluck/expand toggles. */
@@ -84,6 +85,8 @@ export interface StatementRequest {
   op: 'all' | 'get' | 'run' | 'iterate' | 'describe';
   sql: string;
   params?: BindParameters;
+  /** Stand-ins for values better-sqlite3 refuses (see src/params.ts). */
+  opaque?: Opaque[];
   mode: RowMode;
   /** `undefined` = the connection's default. */
   safeIntegers?: boolean;
@@ -131,7 +134,12 @@ export interface BatchRequest {
    * once per run, not once per statement (100k inserts are one run).
    * `params[i]` is `null` for a statement without parameters.
    */
-  groups: ReadonlyArray<{ sql: string; params: ReadonlyArray<BindParameters | null> }>;
+  groups: ReadonlyArray<{
+    sql: string;
+    params: ReadonlyArray<BindParameters | null>;
+    /** Stand-ins per parameter set, by index (see src/params.ts). */
+    opaque?: ReadonlyArray<readonly [index: number, opaque: Opaque[]]>;
+  }>;
 }
 
 /**

@@ -3,7 +3,7 @@
  * messages, matches responses to requests, and reports how it died.
  */
 import { Worker } from 'node:worker_threads';
-import { deserializeError } from './errors';
+import { deserializeError, serializeError } from './errors';
 import { ENTRY_POINT, InterruptSlot, nativeStatus, warnNativeOnce } from './native/interrupt';
 import {
   CANCEL_SLOTS,
@@ -184,8 +184,39 @@ export class WorkerHandle {
     if (this.#outbox.length === 0 || this.state === 'exited') return;
     const batch = this.#outbox;
     this.#outbox = [];
-    this.#worker.postMessage(batch);
+    try {
+      this.#worker.postMessage(batch);
+    } catch {
+      // Something in one request cannot be cloned (src/params.ts keeps user
+      // values from getting here; this is the last line of defence). Send the
+      // requests one by one and fail only those that cannot travel: the rest
+      // go on in order, and the worker never sees the failed ones.
+      for (const request of batch) {
+        try {
+          this.#worker.postMessage([request]);
+        } catch (err) {
+          this.#dropUnsent(request, err);
+        }
+      }
+    }
   };
+
+  /** A request that could not be posted: out of the in-flight list, answered with its error. */
+  #dropUnsent(request: Request, err: unknown): void {
+    const index = this.#inflight.findIndex((d, i) => i >= this.#head && d.request === request);
+    if (index === -1) return;
+    const [dispatch] = this.#inflight.splice(index, 1) as [Dispatch];
+    dispatch.onResponse({ id: request.id, ok: false, error: serializeError(err), cost: 0, inTransaction: this.inTransaction }, this);
+    this.#unrefIfIdle();
+  }
+
+  /** An idle worker does not keep the process alive. */
+  #unrefIfIdle(): void {
+    if (this.inflight === 0 && this.#refed && !this.#expectedExit) {
+      this.#worker.unref();
+      this.#refed = false;
+    }
+  }
 
   /** Asks user functions that call `threadlite_interrupted()` to stop. */
   interrupt(): void {
@@ -309,10 +340,7 @@ export class WorkerHandle {
       this.#inflight.splice(0, this.#head);
       this.#head = 0;
     }
-    if (this.inflight === 0 && this.#refed && !this.#expectedExit) {
-      this.#worker.unref();
-      this.#refed = false;
-    }
+    this.#unrefIfIdle();
   }
 
   #onExit(code: number): void {

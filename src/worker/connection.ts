@@ -20,6 +20,7 @@ import type { ExpandedRowsPayload } from '../rows';
 import { TUNING } from '../tuning';
 import type { BindParameters, RunResult } from '../types';
 import { openBetterSqlite3, runSetup } from './better-sqlite3';
+import { decodeParams } from '../params';
 import { InterruptGuard } from './interrupt-guard';
 import { NativeObjects } from './native-objects';
 import { deserializedImage, runOperation } from './operations';
@@ -231,7 +232,7 @@ export class Connection {
     if (entry.mode !== mode) {
       applyMode(entry, mode);
     }
-    const params = request.params;
+    const params = decodeParams(request.params, request.opaque) as BindParameters | undefined;
     switch (request.op) {
       case 'run':
         // With interrupt, an interrupted statement leaves nothing, so no wrapping transaction is needed.
@@ -400,7 +401,15 @@ export class Connection {
     try {
       // Interruptible up to and including its COMMIT: an interrupted batch leaves nothing.
       this.#guard.begin(request.id);
-      const results = request.groups.map(({ sql, params }) => this.#batchGroup(sql, params));
+      const results = request.groups.map(({ sql, params, opaque }) => {
+        let sets: ReadonlyArray<unknown> = params;
+        if (opaque !== undefined) {
+          const copy = [...params] as unknown[];
+          for (const [index, stand] of opaque) copy[index] = decodeParams(params[index] as BindParameters, stand);
+          sets = copy;
+        }
+        return this.#batchGroup(sql, sets as ReadonlyArray<BindParameters | null>);
+      });
       this.#db.exec(nested ? 'RELEASE threadlite_batch' : 'COMMIT');
       return results;
     } catch (err) {
