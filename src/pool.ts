@@ -785,6 +785,7 @@ export class Pool {
         safeIntegers: o.safeIntegers,
         statementCacheSize: o.statementCacheSize,
         setup: o.setup,
+        deserialize: o.deserialize,
       },
       o.workerPath,
       o.resourceLimits,

@@ -6,6 +6,7 @@
  * a worker answers each array with one array of responses, in request order.
  */
 import type { SerializedError } from './errors';
+import type { OperationAction } from './operations-protocol';
 import type { Opaque } from './params';
 import type { BindParameters } from './types';
 
@@ -31,6 +32,8 @@ export interface WorkerConfig {
   safeIntegers: boolean;
   statementCacheSize: number;
   setup: string | undefined;
+  /** A serialized database the writer opens in memory instead of `file` (`open(buffer)`). */
+  deserialize?: Uint8Array;
   /** Int32 cells shared with the main thread; see {@link Cell}. */
   cells: SharedArrayBuffer;
   /**
@@ -155,8 +158,15 @@ export interface CloseRequest {
   op: 'close';
 }
 
+/** A database-level operation (a backup step, serialize, pragma); see `operations-protocol.ts`. @internal */
+export interface OperationRequest {
+  id: number;
+  op: 'operation';
+  action: OperationAction;
+}
+
 /** @internal */
-export type Request = StatementRequest | ExecRequest | NextRequest | CloseCursorRequest | BatchRequest | CloseRequest;
+export type Request = StatementRequest | ExecRequest | NextRequest | CloseCursorRequest | BatchRequest | CloseRequest | OperationRequest;
 
 /** A request before the pool gives it an id. @internal */
 export type NewRequest = Request extends infer R ? (R extends Request ? Omit<R, 'id'> : never) : never;

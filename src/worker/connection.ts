@@ -23,6 +23,7 @@ import { openBetterSqlite3, runSetup } from './better-sqlite3';
 import { decodeParams } from '../params';
 import { InterruptGuard } from './interrupt-guard';
 import { NativeObjects } from './native-objects';
+import { deserializedImage, runOperation } from './operations';
 import type { SqliteDatabase, SqliteStatement } from './sqlite-api';
 import { type CachedStatement, StatementCache } from './statement-cache';
 
@@ -81,7 +82,7 @@ export class Connection {
 
   /** Opens the connection, applies pragmas and runs the `setup` module. Throws on failure. */
   static async open(config: WorkerConfig, cells: Int32Array): Promise<Connection> {
-    const db = openBetterSqlite3(config.file, {
+    const db = openBetterSqlite3(config.deserialize === undefined ? config.file : deserializedImage(config.deserialize), {
       readonly: config.readonly || config.role === 'reader',
       fileMustExist: config.fileMustExist || config.role === 'reader',
       timeout: config.busyTimeout,
@@ -158,6 +159,9 @@ export class Connection {
             case 'close':
               this.#close();
               value = null;
+              break;
+            case 'operation':
+              value = runOperation(this.#db, this.#natives, request.action);
               break;
             default: {
               const entry = this.#cache.get(request.sql, this.#config.safeIntegers);
