@@ -121,7 +121,11 @@ export class Database extends Queryable {
   async transaction<R>(fn: (tx: Transaction) => Promise<R> | R, options?: TransactionOptions): Promise<R> {
     if (typeof fn !== 'function') throw new TypeError('Expected first argument to be a function');
     const outer = currentTransaction.getStore();
-    if (outer !== undefined && outer.belongsTo(this.#pool) && outer.active) return outer.transaction(fn);
+    if (outer !== undefined && outer.belongsTo(this.#pool)) {
+      // Inside a transaction's callback: a savepoint of it, or, once it has ended, nothing at all.
+      if (outer.active) return outer.transaction(fn);
+      throw outer.closedReason;
+    }
     const mode = options?.mode ?? 'immediate';
     let lease: Awaited<ReturnType<Pool['acquire']>>;
     try {
@@ -245,9 +249,11 @@ export class Database extends Queryable {
   /** @internal */
   protected submit(request: NewRequest, target: Target, options: CallOptions | undefined, pinned?: WorkerHandle, continuation?: boolean) {
     const tx = currentTransaction.getStore();
-    if (tx !== undefined && tx.active && tx.belongsTo(this.#pool) && pinned === undefined) {
+    if (tx !== undefined && tx.belongsTo(this.#pool) && pinned === undefined) {
       // db.run() inside db.transaction(): join the transaction rather than
-      // wait behind it for ever.
+      // wait behind it for ever. Once that transaction has ended (committed,
+      // rolled back, timed out), a call still made from its callback must not
+      // run on its own, outside any transaction.
       return tx.submitFromOutside(request, options);
     }
     return this.#pool.submit(request, target, options, { pinned, continuation });

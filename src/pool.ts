@@ -173,6 +173,8 @@ export class Pool {
   /** Set when the writer slot gave up starting: every write fails with it. */
   #writerFailure: Error | undefined;
   readonly #leases = new Set<Lease>();
+  /** Pending respawns with a backoff delay; cleared when the pool shuts down. */
+  readonly #respawnTimers = new Set<NodeJS.Timeout>();
   readonly #stats = { completed: 0, failed: 0, timedOut: 0, aborted: 0, rejected: 0, respawns: 0 };
 
   private constructor(options: ResolvedOptions) {
@@ -189,7 +191,11 @@ export class Pool {
       for (let slot = 1; slot <= options.readers; slot++) pool.#readers.push(pool.#spawn('reader', slot));
       await Promise.all(pool.#readers.map((r) => r.ready));
     } catch (err) {
+      // Nothing may outlive a failed open(): no respawn, no retry timer, no thread.
       pool.#closed = true;
+      pool.#shutdown = true;
+      for (const timer of pool.#respawnTimers) clearTimeout(timer);
+      pool.#respawnTimers.clear();
       await Promise.all([pool.#writer, ...pool.#readers].map((w) => w.terminate()));
       throw err;
     }
@@ -381,6 +387,8 @@ export class Pool {
       }
       clearTimeout(timer);
       this.#shutdown = true;
+      for (const respawn of this.#respawnTimers) clearTimeout(respawn);
+      this.#respawnTimers.clear();
       const closeOne = (worker: WorkerHandle) => worker.close(this.#nextId++);
       // Terminated workers may still be inside a native statement: wait for
       // them to end, so that no thread uses the file once close() resolves;
@@ -498,6 +506,8 @@ export class Pool {
     const queued = this.#dequeue(item);
     if ('lease' in item && item.lease === true) {
       this.#settleWaiter(item, err);
+      // What waited behind it may go now.
+      this.#pump();
       return;
     }
     const job = item as Job;
@@ -652,9 +662,10 @@ export class Pool {
       this.#queued--;
       this.#sendTo(this.#heavyQueue.splice(index, 1)[0] as Job, idle);
     }
-    // No reader is up (they are restarting): an idle writer serves waiting
-    // reads, heavy or not, rather than leave them to wait out the backoff.
-    if (this.#heavyQueue.length > 0 && !this.#readers.some((r) => r.state === 'ready') && this.#writerCanServeRead()) {
+    // No reader can take it (restarting, or every one held by a read snapshot
+    // or transaction): an idle writer serves waiting reads, heavy or not,
+    // rather than leave them to wait out the backoff or the snapshot.
+    if (this.#heavyQueue.length > 0 && !this.#readers.some((r) => r.state === 'ready' && !r.leased) && this.#writerCanServeRead()) {
       this.#queued--;
       this.#sendTo(this.#heavyQueue.shift() as Job, this.#writer);
     }
@@ -739,8 +750,9 @@ export class Pool {
     if (job.cancellable) worker.cancellable--;
     const sql = job.sql;
     if (sql !== undefined && job.request.op !== 'next') {
-      // A bounced probe did not run: its cost says nothing about the statement.
-      if (!(response.ok && response.bounced === true)) {
+      // A bounced probe did not run, and a describe (columns(), info()) only
+      // prepared: their cost says nothing about the statement's executions.
+      if (!(response.ok && response.bounced === true) && job.request.op !== 'describe') {
         if (this.#costs.size >= MAX_TRACKED_SQL) this.#costs.clear();
         const old = this.#costs.get(sql);
         const cost = old === undefined ? response.cost : old + COST_SMOOTHING * (response.cost - old);
@@ -869,8 +881,14 @@ export class Pool {
       this.#pump();
     };
     if (delay === 0) start();
-    // Referenced: calls waiting for this slot must keep the process alive.
-    else setTimeout(start, delay);
+    else {
+      // Referenced: calls waiting for this slot must keep the process alive.
+      const timer = setTimeout(() => {
+        this.#respawnTimers.delete(timer);
+        start();
+      }, delay);
+      this.#respawnTimers.add(timer);
+    }
   }
 
   #fail(item: QueueItem, err: Error): void {

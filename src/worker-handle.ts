@@ -283,6 +283,8 @@ export class WorkerHandle {
   /** Stops the thread now; in-flight requests are reported through `onExit`. */
   terminate(): Promise<number> {
     this.#expectedExit = true;
+    // Referenced until it is gone: whoever awaits this must see the exit.
+    this.#worker.ref();
     return this.#worker.terminate();
   }
 
