@@ -105,3 +105,23 @@ export function decodeParams(params: BindParameters | undefined, opaque: Readonl
   }
   return out;
 }
+
+const BIND_ERROR = 'SQLite3 can only bind numbers, strings, bigints, buffers, and null';
+
+/**
+ * `Statement.bind()`'s early check: refuses at once the values better-sqlite3
+ * would refuse with this message at bind time whatever the statement
+ * (functions, symbols). Everything else is checked by better-sqlite3 itself
+ * when the statement runs. @internal
+ */
+export function checkParams(params: unknown): void {
+  if (params === undefined || params === null) return;
+  const kind = typeof params;
+  if (kind === 'function' || kind === 'symbol') throw new TypeError(BIND_ERROR);
+  if (kind !== 'object') return;
+  const values = Array.isArray(params) ? params : Object.values(params as object);
+  for (const value of values) {
+    const t = typeof value;
+    if (t === 'function' || t === 'symbol') throw new TypeError(BIND_ERROR);
+  }
+}

@@ -276,23 +276,3 @@ function normalize(
   }
   return { sql: sql as string, params: params as BindParameters | undefined, options };
 }
-
-const BIND_ERROR = 'SQLite3 can only bind numbers, strings, bigints, buffers, and null';
-
-/**
- * Refuses, before anything is posted, the values structured clone cannot
- * carry (functions, symbols); better-sqlite3 would refuse them too, with this
- * message. Everything else is checked by better-sqlite3 itself in the worker.
- * @internal
- */
-export function checkParams(params: unknown): void {
-  if (params === undefined || params === null) return;
-  const kind = typeof params;
-  if (kind === 'function' || kind === 'symbol') throw new TypeError(BIND_ERROR);
-  if (kind !== 'object') return;
-  const values = Array.isArray(params) ? params : Object.values(params as object);
-  for (const value of values) {
-    const t = typeof value;
-    if (t === 'function' || t === 'symbol') throw new TypeError(BIND_ERROR);
-  }
-}

@@ -4,8 +4,7 @@
  * SQL itself, so one handle can run on any connection.
  */
 import type { Queryable } from './queryable';
-import { encodeParams, type Opaque } from './params';
-import { checkParams } from './queryable';
+import { checkParams, encodeParams, type Opaque } from './params';
 import { RowIterator } from './row-iterator';
 import { type NewRequest, RowMode, type RowsPayload } from './protocol';
 import { decodeRows } from './rows';

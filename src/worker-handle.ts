@@ -5,8 +5,8 @@
 import { Worker } from 'node:worker_threads';
 import { deserializeError, serializeError } from './errors';
 import { ENTRY_POINT, InterruptSlot, nativeStatus, warnNativeOnce } from './native/interrupt';
+import { CancelSet } from './cancel-set';
 import {
-  CANCEL_SLOTS,
   CELL_COUNT,
   Cell,
   type Request,
@@ -83,8 +83,8 @@ export class WorkerHandle {
   readonly threadId: number;
   /** This connection's slot in the native library, if it loaded. */
   readonly #slot: InterruptSlot | undefined;
-  /** Cancel-set cell of each request cancelled before it began (see {@link cancel}). */
-  readonly #cancelCells = new Map<number, number>();
+  /** Requests cancelled before the worker began them (see {@link cancel}). */
+  readonly #cancelSet: CancelSet;
 
   readonly #worker: Worker;
   readonly #cells: Int32Array;
@@ -104,6 +104,7 @@ export class WorkerHandle {
     this.slot = slot;
     const cells = new SharedArrayBuffer(CELL_COUNT * Int32Array.BYTES_PER_ELEMENT);
     this.#cells = new Int32Array(cells);
+    this.#cancelSet = new CancelSet(this.#cells);
     const native = nativeStatus();
     this.#slot = InterruptSlot.allocate(this.#cells, Cell.current);
     const workerData: WorkerConfig = {
@@ -236,7 +237,7 @@ export class WorkerHandle {
     const id = dispatch.request.id;
     const index = this.#inflight.indexOf(dispatch, this.#head);
     if (index === -1 || this.#slot === undefined) return 'pending';
-    const listed = this.#cancelCells.has(id) || this.#listCancelled(id);
+    const listed = this.#cancelSet.add(id);
     if (this.#slot.interrupt(id)) return 'interrupted';
     // Not running now: not begun (it will be skipped, since it was listed
     // first), or finished (its answer is on its way).
@@ -254,25 +255,6 @@ export class WorkerHandle {
     return this.#slot?.interruptAny() ?? false;
   }
 
-  #listCancelled(id: number): boolean {
-    const cells = this.#cells;
-    for (let i = Cell.cancelSet; i < Cell.cancelSet + CANCEL_SLOTS; i++) {
-      if (Atomics.load(cells, i) !== 0) continue;
-      Atomics.store(cells, i, id);
-      Atomics.add(cells, Cell.cancelCount, 1);
-      this.#cancelCells.set(id, i);
-      return true;
-    }
-    return false; // full: the request will run, and its answer is the truth
-  }
-
-  #unlistCancelled(id: number): void {
-    const cell = this.#cancelCells.get(id);
-    if (cell === undefined) return;
-    this.#cancelCells.delete(id);
-    Atomics.store(this.#cells, cell, 0);
-    Atomics.sub(this.#cells, Cell.cancelCount, 1);
-  }
 
   /** Keeps the process alive until the thread has ended; resolves then. */
   keepAlive(): Promise<void> {
@@ -335,7 +317,7 @@ export class WorkerHandle {
       }
       this.#inflight[this.#head++] = undefined as unknown as Dispatch;
       this.#answered++;
-      if (this.#cancelCells.size > 0) this.#unlistCancelled(response.id);
+      if (this.#cancelSet.size > 0) this.#cancelSet.remove(response.id);
       this.inTransaction = response.inTransaction;
       dispatch.onResponse(response, this);
     }

@@ -1,0 +1,48 @@
+/**
+ * What the pool has learned per SQL text: whether better-sqlite3 called it
+ * reader-safe (its route) and how long it takes on a worker (a running
+ * estimate). Only real executions teach it: a bounced probe or a describe
+ * (`columns()`, `info()`) only prepared the statement.
+ */
+import type { Request, Response } from '../protocol';
+
+/** A statement whose observed cost reaches this many milliseconds counts as heavy. @internal */
+export const HEAVY_MS = 5;
+/** Weight of the newest observation in a statement's running cost estimate. */
+const COST_SMOOTHING = 0.3;
+/** Bound on the per-SQL maps (cleared when full). */
+const MAX_TRACKED_SQL = 10_000;
+
+/** @internal */
+export class CostModel {
+  readonly #routes = new Map<string, boolean>();
+  readonly #costs = new Map<string, number>();
+  /** Set when a statement's first cost was light: queued guesses may be light too. */
+  learnedLight = false;
+
+  /** The running estimate of a statement's milliseconds on a worker, if it has run. */
+  costOf(sql: string): number | undefined {
+    return this.#costs.get(sql);
+  }
+
+  /** Whether better-sqlite3 said the SQL may run on a reader; undefined until a worker prepared it. */
+  readerSafe(sql: string): boolean | undefined {
+    return this.#routes.get(sql);
+  }
+
+  /** Learns from a worker's answer to `request`. */
+  observe(sql: string, request: Request, response: Response): void {
+    if (request.op === 'next') return;
+    if (!(response.ok && response.bounced === true) && request.op !== 'describe') {
+      if (this.#costs.size >= MAX_TRACKED_SQL) this.#costs.clear();
+      const old = this.#costs.get(sql);
+      const cost = old === undefined ? response.cost : old + COST_SMOOTHING * (response.cost - old);
+      this.#costs.set(sql, cost);
+      if (old === undefined && cost < HEAVY_MS) this.learnedLight = true;
+    }
+    if (response.readerSafe !== undefined) {
+      if (this.#routes.size >= MAX_TRACKED_SQL) this.#routes.clear();
+      this.#routes.set(sql, response.readerSafe);
+    }
+  }
+}

@@ -1,0 +1,185 @@
+/**
+ * Dispatch: which waiting call goes to which worker, now. Writes go to the
+ * writer in order. Reads go to readers, cost-aware: a read that may be heavy
+ * waits for an idle reader (and heavy reads never hold every reader), light
+ * reads go to the least loaded reader, pipelined. An idle writer serves reads
+ * no reader can take.
+ */
+import { TUNING } from '../tuning';
+import type { WorkerHandle } from '../worker-handle';
+import { HEAVY_MS, type CostModel } from './cost-model';
+import { isLeaseWaiter, type Job, type LeaseWaiter, type QueueItem } from './job';
+import type { Queues } from './queues';
+import type { Supervisor } from './supervisor';
+
+/** Requests sent ahead to one worker before it answers (pipelining depth). */
+const PIPELINE_DEPTH = TUNING.pipelineDepth;
+/** A reader with calls in flight that has not answered for this long takes no more light reads. */
+const STALL_MS = 25;
+
+/** What dispatch does with its decisions. @internal */
+export interface Dispatcher {
+  send(job: Job, worker: WorkerHandle): void;
+  grant(waiter: LeaseWaiter, worker: WorkerHandle): void;
+  fail(item: QueueItem, err: Error): void;
+}
+
+/** @internal */
+export class Scheduler {
+  readonly #queues: Queues;
+  readonly #workers: Supervisor;
+  readonly #costs: CostModel;
+  readonly #dispatch: Dispatcher;
+
+  constructor(queues: Queues, workers: Supervisor, costs: CostModel, dispatch: Dispatcher) {
+    this.#queues = queues;
+    this.#workers = workers;
+    this.#costs = costs;
+    this.#dispatch = dispatch;
+  }
+
+  /** Sends every waiting call that may go now. */
+  pump(): void {
+    const readers = this.#workers.readers;
+    // The last reader gave up starting: its waiting reads go to the writer.
+    if (readers.length === 0 && this.#queues.count > this.#queues.write.length) this.#queues.readsToWriter();
+    this.#pumpWriter();
+    if (readers.length > 0) this.#pumpReaders();
+  }
+
+  /** Whether the writer could take a plain read now (it sees the same committed state). */
+  writerCanServeRead(): boolean {
+    const w = this.#workers.writer;
+    return (
+      w.state === 'ready' &&
+      !w.leased &&
+      !w.inTransaction &&
+      w.inflight === 0 &&
+      this.#queues.write.length === 0 &&
+      this.#workers.writerFailure === undefined
+    );
+  }
+
+  #pumpWriter(): void {
+    const writer = this.#workers.writer;
+    const queue = this.#queues.write;
+    const failure = this.#workers.writerFailure;
+    if (failure !== undefined) {
+      while (queue.length > 0) this.#dispatch.fail(this.#queues.take(queue), failure);
+      return;
+    }
+    while (queue.length > 0 && writer.state === 'ready' && !writer.leased) {
+      const item = queue[0] as QueueItem;
+      if (!accepts(writer, !isLeaseWaiter(item) && item.cancellable)) return;
+      this.#queues.take(queue);
+      if (isLeaseWaiter(item)) {
+        this.#dispatch.grant(item, writer);
+        return;
+      }
+      this.#dispatch.send(item, writer);
+    }
+  }
+
+  #pumpReaders(): void {
+    const readers = this.#workers.readers;
+    const { heavy, light } = this.#queues;
+    // Heavy reads may hold at most all readers but one, so that light reads
+    // always find a connection; each heavy read waits for an idle reader.
+    const heavySlots = Math.max(1, readers.length - 1);
+    if (this.#costs.learnedLight && heavy.length > 0) {
+      // Reads queued as possibly heavy whose statement has since run fast: light after all.
+      for (let i = heavy.length - 1; i >= 0; i--) {
+        const job = heavy[i] as Job;
+        const cost = job.sql === undefined ? undefined : this.#costs.costOf(job.sql);
+        if (job.guessed && cost !== undefined && cost < HEAVY_MS) {
+          heavy.splice(i, 1);
+          job.heavy = false;
+          light.push(job);
+        }
+      }
+    }
+    this.#costs.learnedLight = false;
+    let busyHeavy = 0;
+    while (heavy.length > 0) {
+      busyHeavy = 0;
+      let idle: WorkerHandle | undefined;
+      for (const r of readers) {
+        if (r.heavy > 0) busyHeavy++;
+        // An idle reader without an open cursor first: a statement on a cursor's
+        // connection must first read the rest of that cursor into memory.
+        else if (r.state === 'ready' && !r.leased && r.inflight === 0 && (idle === undefined || (idle.cursors > 0 && r.cursors === 0))) idle = r;
+      }
+      if (idle === undefined) break;
+      let index = 0;
+      if (busyHeavy >= heavySlots) {
+        // Every heavy slot is taken: only a read of unknown cost may try the
+        // idle reader (most are light; once one finishes, its twins queue as light).
+        index = heavy.findIndex((job) => job.guessed);
+        if (index === -1) break;
+      }
+      this.#dispatch.send(this.#queues.take(heavy, index), idle);
+    }
+    // No reader can take it (restarting, or every one held by a read snapshot
+    // or transaction): an idle writer serves waiting reads, heavy or not,
+    // rather than leave them to wait out the backoff or the snapshot.
+    if (heavy.length > 0 && !readers.some((r) => r.state === 'ready' && !r.leased) && this.writerCanServeRead()) {
+      this.#dispatch.send(this.#queues.take(heavy), this.#workers.writer);
+    }
+    // While a heavy read waits for a free heavy slot, one reader is kept free
+    // of new light work so that it drains. When every heavy slot is taken, no
+    // reader is reserved: the rest are for light reads.
+    const reserved = heavy.length > 0 && busyHeavy < heavySlots ? this.#leastLoaded(undefined, false) : undefined;
+    while (light.length > 0) {
+      const item = light[0] as QueueItem;
+      const reader = this.#leastLoaded(reserved, !isLeaseWaiter(item) && item.cancellable);
+      if (reader === undefined) {
+        // Every reader is busy with heavy work or full: an idle writer serves
+        // plain reads too, since it sees the same committed state.
+        if (!isLeaseWaiter(item) && this.writerCanServeRead()) {
+          this.#dispatch.send(this.#queues.take(light) as Job, this.#workers.writer);
+          continue;
+        }
+        return;
+      }
+      this.#queues.take(light);
+      if (isLeaseWaiter(item)) this.#dispatch.grant(item, reader);
+      else this.#dispatch.send(item, reader);
+    }
+  }
+
+  #leastLoaded(exclude: WorkerHandle | undefined, cancellable: boolean): WorkerHandle | undefined {
+    let best: WorkerHandle | undefined;
+    // A reader that has not answered for a while is inside something long that
+    // was estimated light (same SQL, other parameters): queue nothing behind it.
+    const stalledBefore = performance.now() - STALL_MS;
+    for (const r of this.#workers.readers) {
+      if (r === exclude || r.state !== 'ready' || r.leased || r.heavy > 0 || !accepts(r, cancellable)) continue;
+      if (r.inflight > 0 && r.lastProgress < stalledBefore) continue;
+      if (best === undefined || preferred(r, best)) best = r;
+    }
+    return best;
+  }
+}
+
+/**
+ * Whether a worker may take one more call now. On a worker that can
+ * interrupt, calls pipeline freely: cancelling one stops exactly that one.
+ * Without interrupt, a call that can be cancelled runs alone: cancelling it
+ * means terminating its thread, which must not take other callers'
+ * statements down with it (and no lease is granted behind it either).
+ */
+function accepts(worker: WorkerHandle, cancellable: boolean): boolean {
+  if (worker.inflight === 0) return true;
+  if (worker.interruptible) return worker.inflight < PIPELINE_DEPTH;
+  return !cancellable && worker.cancellable === 0 && worker.inflight < PIPELINE_DEPTH;
+}
+
+/**
+ * Which of two readers should take a light read: one without an open cursor
+ * (a statement there would first read the cursor's remaining rows into
+ * memory), then the least expected work, then the fewest calls in flight.
+ */
+function preferred(a: WorkerHandle, b: WorkerHandle): boolean {
+  if ((a.cursors === 0) !== (b.cursors === 0)) return a.cursors === 0;
+  return a.load < b.load || (a.load === b.load && a.inflight < b.inflight);
+}
