@@ -44,6 +44,10 @@ export class Pool {
   readonly #cancellation: Cancellation;
   readonly #leases = new Leases();
   #nextId = 1;
+  /** Submission order of calls and lease requests. */
+  #nextSeq = 1;
+  /** Submission numbers of probes out on readers, by request (see {@link Queues.hold}). */
+  readonly #probeSeq = new WeakMap<object, number>();
   #closed = false;
   #closing: Promise<void> | undefined;
   #idleWaiters: Array<() => void> = [];
@@ -122,11 +126,18 @@ export class Pool {
     }
     const sql = 'sql' in request ? (request.sql as string) : undefined;
     const known = sql === undefined ? 0 : this.#costs.costOf(sql);
+    // The second half of a bounced probe keeps the first half's place in the order of writes.
+    const first = via.continuation === true ? this.#probeSeq.get(request) : undefined;
+    if (first !== undefined) this.#queues.unhold(first);
+    const seq = first ?? this.#nextSeq++;
     (request as Request).id = this.#nextId++;
     if (this.#nextId >= 2 ** 31) this.#nextId = 1;
     return new Promise((resolve, reject) => {
       const job: Job = {
         request: request as Request,
+        seq,
+        // A probe on a reader may yet be a write: later writes wait for its answer.
+        holds: target === 'read' && (request as { probe?: boolean }).probe === true,
         sql,
         target,
         lease,
@@ -146,6 +157,10 @@ export class Pool {
         disarm: undefined,
         onResponse: (response, worker) => this.#onResponse(job, response, worker),
       };
+      if (job.holds) {
+        this.#queues.hold(seq);
+        this.#probeSeq.set(request, seq);
+      }
       if (!this.#arm(job, options, sql)) return;
       if (job.pinned !== undefined) {
         if (job.pinned.state === 'exited') {
@@ -166,7 +181,7 @@ export class Pool {
     if (refused !== undefined) return Promise.reject(refused);
     if (target === 'read' && this.#workers.readers.length === 0) target = 'write';
     return new Promise((resolve, reject) => {
-      const waiter: LeaseWaiter = { lease: true, target, settled: false, resolve, reject, disarm: undefined };
+      const waiter: LeaseWaiter = { lease: true, seq: this.#nextSeq++, target, settled: false, resolve, reject, disarm: undefined };
       if (!this.#arm(waiter, options, undefined)) return;
       this.#queues.push(waiter);
       this.#pump();
@@ -261,6 +276,9 @@ export class Pool {
   #settle(job: Job, err: unknown, value?: unknown, worker?: WorkerHandle): void {
     if (job.settled) return;
     job.settled = true;
+    // A probe answered for good (run, failed or cancelled) holds nothing back;
+    // one that bounced holds its place until its second half is submitted.
+    if (job.holds && (err !== undefined || !isBounced(value))) this.#queues.unhold(job.seq);
     job.disarm?.();
     if (job.graceTimer !== undefined) clearTimeout(job.graceTimer);
     if (err === undefined) {

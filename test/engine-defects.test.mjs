@@ -149,3 +149,25 @@ test("row 13: a read() whose BEGIN fails does not commit a transaction it did no
   await db.exec('ROLLBACK');
   assert.deepEqual(await db.all('SELECT x FROM t'), [], "the hand-opened transaction was still open, and rolled back");
 });
+
+test('row 3: a first-seen INSERT … RETURNING sent while a transaction holds the writer keeps its place before a later write', async (t) => {
+  const db = await open(tempFile(t), { readers: 1 });
+  t.after(() => db.close());
+  await db.exec('CREATE TABLE t(id INTEGER PRIMARY KEY, x)');
+  let release;
+  const held = db.transaction(() => new Promise((resolve) => (release = resolve)));
+  while (!db.stats().workers[0].leased) await sleep(1);
+  // Neither is awaited: submitted in this order, they must be stored in this order.
+  const first = db.get('INSERT INTO t(x) VALUES (1) RETURNING id, x');
+  const second = db.run('INSERT INTO t(x) VALUES (2)');
+  await sleep(50);
+  release();
+  await held;
+  const [row, result] = await Promise.all([first, second]);
+  assert.deepEqual(row, { id: 1, x: 1 });
+  assert.equal(result.lastInsertRowid, 2);
+  assert.deepEqual(await db.all('SELECT id, x FROM t ORDER BY id'), [
+    { id: 1, x: 1 },
+    { id: 2, x: 2 },
+  ]);
+});

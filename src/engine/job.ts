@@ -26,6 +26,10 @@ export class Lease {
 /** One call on its way through the pool. @internal */
 export interface Job extends Dispatch {
   readonly request: Request;
+  /** Submission order: writes reach the writer in this order (see {@link Queues.hold}). */
+  readonly seq: number;
+  /** A probe sent to a reader holds back later writes until it is answered (see {@link Queues.hold}). */
+  holds: boolean;
   readonly sql: string | undefined;
   readonly target: Target;
   readonly lease: Lease | undefined;
@@ -52,6 +56,7 @@ export interface Job extends Dispatch {
 /** A request for a lease, waiting for its worker. @internal */
 export interface LeaseWaiter {
   readonly lease: true;
+  readonly seq: number;
   readonly target: Target;
   settled: boolean;
   readonly resolve: (lease: Lease) => void;

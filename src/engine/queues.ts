@@ -11,6 +11,8 @@ export class Queues {
   readonly heavy: Job[] = [];
   /** Items waiting in all three. */
   #count = 0;
+  /** Submission numbers of probes out on readers that may yet turn out to be writes. */
+  readonly #holds = new Set<number>();
 
   get count(): number {
     return this.#count;
@@ -19,7 +21,12 @@ export class Queues {
   /** Queues an item at the back of the queue its target and weight say. */
   push(item: QueueItem): void {
     this.#count++;
-    if (item.target === 'write') this.write.push(item);
+    if (item.target === 'write') {
+      // In submission order: a bounced probe comes back with its original number.
+      let at = this.write.length;
+      while (at > 0 && (this.write[at - 1] as QueueItem).seq > item.seq) at--;
+      this.write.splice(at, 0, item);
+    }
     else if (!isLeaseWaiter(item) && item.heavy) this.heavy.push(item);
     else this.light.push(item);
   }
@@ -32,6 +39,27 @@ export class Queues {
       else if (job.heavy) this.heavy.unshift(job);
       else this.light.unshift(job);
     }
+  }
+
+  /**
+   * A statement submitted as number `seq` is out on a reader to learn whether
+   * it is a read. Until it is answered, no write submitted after it may reach
+   * the writer: if it turns out to be a write (`INSERT … RETURNING`), it comes
+   * back and takes its place in order.
+   */
+  hold(seq: number): void {
+    this.#holds.add(seq);
+  }
+
+  /** The probe numbered `seq` was answered, or came back as a write. */
+  unhold(seq: number): void {
+    this.#holds.delete(seq);
+  }
+
+  /** Whether a write numbered `seq` must wait for a probe submitted before it. */
+  held(seq: number): boolean {
+    for (const hold of this.#holds) if (hold < seq) return true;
+    return false;
   }
 
   /** Removes an item wherever it waits; false if it was not queued. */

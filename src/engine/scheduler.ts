@@ -70,6 +70,7 @@ export class Scheduler {
     }
     while (queue.length > 0 && writer.state === 'ready' && !writer.leased) {
       const item = queue[0] as QueueItem;
+      if (this.#queues.held(item.seq)) return;
       if (!accepts(writer, !isLeaseWaiter(item) && item.cancellable)) return;
       this.#queues.take(queue);
       if (isLeaseWaiter(item)) {
