@@ -180,7 +180,7 @@ export function deserializeError(wire: SerializedError): Error {
   if (wire.code !== undefined && !(err instanceof SqliteError)) (err as Error & { code: string }).code = wire.code;
   // Start the stack at our caller: inside an awaiting async method, V8 then
   // lists the user's own awaiting frames below it.
-  Error.captureStackTrace(err, deserializeError);
+  captureCallerStack(err, deserializeError);
   if (wire.stack !== undefined && err.stack !== undefined) {
     // Keep the worker-side frames too: they say where inside SQLite or a user
     // function the error began.
@@ -188,4 +188,45 @@ export function deserializeError(wire: SerializedError): Error {
     if (workerFrames) err.stack += `\n    --- in worker thread ---\n${workerFrames}`;
   }
   return err;
+}
+
+/** threadlite's own directory (dist/ in the package): frames from files below it are ours. */
+const OWN_DIR = __dirname;
+/** How many of our own frames, at most, a stack may hold above the caller's. */
+const OWN_FRAMES = 40;
+
+/**
+ * Captures the current (async) stack into `err.stack`, leaving out
+ * threadlite's own frames. V8 keeps only `Error.stackTraceLimit` frames (10
+ * by default), and the library's own awaiting methods would otherwise use
+ * them up before the caller's line: so capture more, drop ours, and keep the
+ * caller's frames up to the limit. Main thread only. @internal
+ */
+export function captureCallerStack(err: Error, skip: (...args: never[]) => unknown): void {
+  const limit = Error.stackTraceLimit;
+  if (typeof limit !== 'number' || !(limit > 0)) {
+    Error.captureStackTrace(err, skip);
+    return;
+  }
+  Error.stackTraceLimit = limit + OWN_FRAMES;
+  try {
+    Error.captureStackTrace(err, skip);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+  const stack = err.stack;
+  if (typeof stack !== 'string') return;
+  const lines = stack.split('\n');
+  const first = lines.findIndex((line) => line.startsWith('    at '));
+  if (first === -1) return;
+  const frames = lines.slice(first).filter((line) => !isOwnFrame(line));
+  err.stack = [...lines.slice(0, first), ...frames.slice(0, limit)].join('\n');
+}
+
+function isOwnFrame(line: string): boolean {
+  const at = line.indexOf(OWN_DIR);
+  if (at === -1) return false;
+  // Our directory, and a file directly in it or below (not a sibling whose name starts the same).
+  const next = line.charAt(at + OWN_DIR.length);
+  return next === '/' || next === '\\';
 }

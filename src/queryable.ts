@@ -4,7 +4,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
-import { deserializeError, ThreadliteError } from './errors';
+import { captureCallerStack, deserializeError, ThreadliteError } from './errors';
 import type { InlineReader } from './inline-reader';
 import { traced, workerName } from './tracing';
 import { encodeParams, type Opaque } from './params';
@@ -259,7 +259,7 @@ export function localize(err: unknown): unknown {
   if (err instanceof RemoteError) return deserializeError(err.wire);
   if (err instanceof ThreadliteError) {
     // Created in a timer or an exit handler: take this async chain's stack instead.
-    Error.captureStackTrace(err, localize);
+    captureCallerStack(err, localize);
   }
   return err;
 }
