@@ -1,0 +1,53 @@
+/**
+ * Calling user callbacks and emitting events the way node-sqlite3's native
+ * code does: synchronously, and an exception thrown by a callback (or an
+ * `'error'` event nobody listens to) becomes an uncaught exception rather than
+ * a rejected promise inside the facade.
+ */
+import type { EventEmitter } from 'node:events';
+
+/** A node-sqlite3 callback: any function; `this` is the object the call was made on. @internal */
+export type Callback = (this: any, ...args: any[]) => unknown;
+
+/** Calls `cb` with `thisArg` and `args` if it is a function; rethrows its exception outside the facade. @internal */
+export function invoke(cb: Callback | undefined, thisArg: unknown, args: unknown[]): void {
+  if (typeof cb !== 'function') return;
+  try {
+    cb.apply(thisArg, args);
+  } catch (err) {
+    process.nextTick(() => {
+      throw err;
+    });
+  }
+}
+
+/** Emits an event; an exception (an unhandled `'error'` included) is rethrown outside the facade. @internal */
+export function emit(emitter: EventEmitter, event: string, ...args: unknown[]): void {
+  try {
+    emitter.emit(event, ...args);
+  } catch (err) {
+    process.nextTick(() => {
+      throw err;
+    });
+  }
+}
+
+/** Reports an error to `cb` if there is one, else as an `'error'` event on `emitter` (node-sqlite3's rule). @internal */
+export function fail(emitter: EventEmitter, cb: Callback | undefined, err: Error): void {
+  if (typeof cb === 'function') invoke(cb, emitter, [err]);
+  else emit(emitter, 'error', err);
+}
+
+/**
+ * Makes a class's own prototype methods enumerable, as node-sqlite3's are
+ * (its JavaScript assigns them), so code that walks `for (k in proto)` —
+ * node-sqlite3's own tests around `verbose()` do — sees them.
+ * @internal
+ */
+export function enumerableMethods(proto: object): void {
+  for (const name of Object.getOwnPropertyNames(proto)) {
+    if (name === 'constructor') continue;
+    const d = Object.getOwnPropertyDescriptor(proto, name);
+    if (d !== undefined && typeof d.value === 'function') Object.defineProperty(proto, name, { ...d, enumerable: true });
+  }
+}
