@@ -4,16 +4,23 @@
  * `'error'` event nobody listens to) becomes an uncaught exception rather than
  * a rejected promise inside the facade.
  */
+import type { AsyncResource } from 'node:async_hooks';
 import type { EventEmitter } from 'node:events';
 
 /** A node-sqlite3 callback: any function; `this` is the object the call was made on. @internal */
 export type Callback = (this: any, ...args: any[]) => unknown;
 
-/** Calls `cb` with `thisArg` and `args` if it is a function; rethrows its exception outside the facade. @internal */
-export function invoke(cb: Callback | undefined, thisArg: unknown, args: unknown[]): void {
+/**
+ * Calls `cb` with `thisArg` and `args` if it is a function, inside `scope`
+ * (the async resource of the call that registered it, so AsyncLocalStorage
+ * and async_hooks see the caller's context); rethrows its exception outside the facade.
+ * @internal
+ */
+export function invoke(cb: Callback | undefined, thisArg: unknown, args: unknown[], scope?: AsyncResource): void {
   if (typeof cb !== 'function') return;
   try {
-    cb.apply(thisArg, args);
+    if (scope === undefined) cb.apply(thisArg, args);
+    else scope.runInAsyncScope(cb, thisArg, ...args);
   } catch (err) {
     process.nextTick(() => {
       throw err;
@@ -33,9 +40,10 @@ export function emit(emitter: EventEmitter, event: string, ...args: unknown[]): 
 }
 
 /** Reports an error to `cb` if there is one, else as an `'error'` event on `emitter` (node-sqlite3's rule). @internal */
-export function fail(emitter: EventEmitter, cb: Callback | undefined, err: Error): void {
-  if (typeof cb === 'function') invoke(cb, emitter, [err]);
-  else emit(emitter, 'error', err);
+export function fail(emitter: EventEmitter, cb: Callback | undefined, err: Error, scope?: AsyncResource): void {
+  if (typeof cb === 'function') invoke(cb, emitter, [err], scope);
+  else if (scope === undefined) emit(emitter, 'error', err);
+  else scope.runInAsyncScope(() => emit(emitter, 'error', err));
 }
 
 /**

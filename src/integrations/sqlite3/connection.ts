@@ -13,7 +13,7 @@ import type { Queryable } from '../../queryable';
 import type { TransactionMode } from '../../types';
 import { HeldTransaction } from '../held-transaction';
 import type { Bound } from './binding';
-import { splitStatements, type TransactionControl, transactionControl } from './sql-text';
+import { parseStatement, splitStatements, type TransactionControl, transactionControl } from './sql-text';
 
 /** What one statement call produced. @internal */
 export interface Outcome {
@@ -84,7 +84,8 @@ export class Connection {
 
   /** Checks that a statement prepares (`db.prepare(sql, callback)` reports errors there). */
   async prepare(sql: string): Promise<void> {
-    if (transactionControl(sql) !== undefined) return;
+    const parsed = parseStatement(sql);
+    if (parsed.control !== undefined || parsed.empty) return;
     try {
       await this.#target.prepare(sql).info();
     } catch (err) {

@@ -5,6 +5,7 @@
  * `wait` and transaction boundaries exclusive), and keeps its own transaction
  * (see {@link Connection}).
  */
+import { AsyncResource } from 'node:async_hooks';
 import { EventEmitter } from 'node:events';
 import { type Callback, emit, enumerableMethods, fail, invoke } from './callbacks';
 import { Connection } from './connection';
@@ -13,6 +14,11 @@ import { sqliteError, toNodeError } from './errors';
 import { acquirePool, type PoolShare } from './pool-registry';
 import { Scheduler } from './scheduler';
 import { errorsOnly, HOST, Statement, type StatementHost } from './statement';
+
+// One-shot calls use the statement methods as defined here, not as verbose()
+// or a user may have patched them later: node-sqlite3's db.run() reaches its
+// native Statement methods directly.
+const { run, get, all, each, map } = Statement.prototype;
 
 /** Events that cost something to produce, turned on by listening (node-sqlite3's `configure(event, true)`). */
 const OBSERVED = new Set(['trace', 'profile', 'change']);
@@ -45,6 +51,8 @@ export class Database extends EventEmitter {
   #connection: Connection | undefined;
   #closed = false;
   #live = 0;
+  /** Events turned on by listening, and off when the last listener goes (node-sqlite3's `configure(event, bool)`). */
+  readonly #observed = new Set<string>();
 
   /** Opens `filename` (a path, `:memory:` or `''`); see the class description. */
   constructor(filename: string, mode?: number | Callback, callback?: Callback) {
@@ -58,6 +66,12 @@ export class Database extends EventEmitter {
     Object.defineProperty(this, 'filename', { value: filename });
     Object.defineProperty(this, 'mode', { value: flags });
     const cb = typeof callback === 'function' ? callback : undefined;
+    this.on('newListener', (event: string) => {
+      if (OBSERVED.has(event)) this.#observed.add(event);
+    });
+    this.on('removeListener', (event: string) => {
+      if (OBSERVED.has(event) && this.listenerCount(event) === 0) this.#observed.delete(event);
+    });
     this.#share = acquirePool(filename, flags);
     this.#share.pool.then(
       (pool) => {
@@ -69,7 +83,7 @@ export class Database extends EventEmitter {
       (err: unknown) => {
         this.#closed = true;
         void this.#share.release();
-        fail(this, cb, toNodeError(err));
+        fail(this, cb, openError(err));
         const closed = sqliteError('MISUSE', 'Database is closed');
         for (const work of this.#scheduler.shutdown(closed)) work.fail(closed);
       },
@@ -88,9 +102,10 @@ export class Database extends EventEmitter {
       connection: () => this.#connection as Connection,
       observe: (sql, ms) => {
         if (ms === undefined) {
-          if (this.listenerCount('trace') > 0) emit(this, 'trace', sql);
-        } else if (this.listenerCount('profile') > 0) emit(this, 'profile', sql, ms);
+          if (this.#observed.has('trace')) emit(this, 'trace', sql);
+        } else if (this.#observed.has('profile')) emit(this, 'profile', sql, ms);
       },
+      refuse: (callback, err) => fail(this, callback, err),
       live: (delta) => {
         this.#live += delta;
       },
@@ -105,31 +120,43 @@ export class Database extends EventEmitter {
 
   /** Runs a statement; the callback's `this` carries `lastID` and `changes`. Returns the database. */
   run(sql: string, ...args: unknown[]): this {
-    this.#statement(sql, args, true).run(...args).finalize();
+    run.apply(this.#statement(sql, args, true), args).finalize();
     return this;
   }
 
   /** Calls back with the first row, or no row. */
   get(sql: string, ...args: unknown[]): this {
-    this.#statement(sql, args, true).get(...args).finalize();
+    get.apply(this.#statement(sql, args, true), args).finalize();
     return this;
   }
 
   /** Calls back with every row. */
   all(sql: string, ...args: unknown[]): this {
-    this.#statement(sql, args, true).all(...args).finalize();
+    all.apply(this.#statement(sql, args, true), args).finalize();
     return this;
   }
 
   /** Calls `callback(err, row)` for each row, then `complete(err, count)`. */
   each(sql: string, ...args: unknown[]): this {
-    this.#statement(sql, args, true).each(...args).finalize();
+    const n = args.length;
+    const [onRow, complete] = [args[n - 2], args[n - 1]];
+    if (n >= 2 && typeof onRow === 'function' && typeof complete === 'function') {
+      // A statement that fails before its first row reports to `complete`, as
+      // node-sqlite3's failed prepare does (here preparing and stepping are one round trip).
+      let rows = 0;
+      args[n - 2] = function (this: unknown, err: Error | null, row: unknown) {
+        if (err && rows === 0) return complete.call(this, err);
+        rows++;
+        return onRow.call(this, err, row);
+      };
+    }
+    each.apply(this.#statement(sql, args, true), args).finalize();
     return this;
   }
 
   /** Calls back with the rows keyed by their first column. */
   map(sql: string, ...args: unknown[]): this {
-    this.#statement(sql, args, true).map(...args).finalize();
+    map.apply(this.#statement(sql, args, true), args).finalize();
     return this;
   }
 
@@ -232,16 +259,17 @@ export class Database extends EventEmitter {
   /** Schedules exclusive work whose result goes to `callback` (this = the database) or to `'error'`. */
   #exclusive(callback: Callback | undefined, body: (done: (err: Error | null) => void) => void): void {
     const cb = typeof callback === 'function' ? callback : undefined;
+    const scope = new AsyncResource('sqlite3.Database');
     this.#scheduler.schedule(
       {
         run: (finished) => {
           body((err) => {
             finished();
-            if (err !== null) fail(this, cb, err);
-            else invoke(cb, this, [null]);
+            if (err !== null) fail(this, cb, err, scope);
+            else invoke(cb, this, [null], scope);
           });
         },
-        fail: (err) => fail(this, cb, err),
+        fail: (err) => fail(this, cb, err, scope),
       },
       true,
     );
@@ -262,3 +290,11 @@ export class Database extends EventEmitter {
   }
 }
 enumerableMethods(Database.prototype);
+
+/** node-sqlite3's error for a database that cannot open: better-sqlite3's "directory does not exist" is `SQLITE_CANTOPEN` too. */
+function openError(err: unknown): Error {
+  if (err instanceof TypeError && /^Cannot open database/.test(err.message)) {
+    return sqliteError('CANTOPEN', 'unable to open database file');
+  }
+  return toNodeError(err);
+}

@@ -30,6 +30,8 @@ export interface ParsedStatement {
   anonymousOnly: boolean;
   /** The transaction-control meaning of the statement, if it has one. */
   control: TransactionControl | undefined;
+  /** Whether the text holds no statement at all (only whitespace, comments, `;`): node-sqlite3 prepares it, and running it does nothing. */
+  empty: boolean;
 }
 
 /** A statement that begins, ends or marks a transaction. @internal */
@@ -171,6 +173,12 @@ function firstWords(sql: string, count: number): string[] {
   return out;
 }
 
+/** Whether a text has no token but `;` (whitespace and comments only). */
+function isEmpty(sql: string): boolean {
+  for (const token of tokenize(sql)) if (token.type !== 'semi') return false;
+  return true;
+}
+
 /** Says whether a statement begins, ends or marks a transaction. @internal */
 export function transactionControl(sql: string): TransactionControl | undefined {
   const w = firstWords(sql, 5);
@@ -246,6 +254,7 @@ export function parseStatement(sql: string): ParsedStatement {
     tokens,
     anonymousOnly: params.every((p) => p.text === '?'),
     control: transactionControl(text),
+    empty: isEmpty(text),
   };
   if (cache.size >= MAX_CACHED) cache.clear();
   cache.set(sql, parsed);

@@ -4,6 +4,7 @@
  * bindings (kept between calls until new parameters are given), and a `get()`
  * that steps through the rows one call at a time until `reset()`.
  */
+import { AsyncResource } from 'node:async_hooks';
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { bind, type Fields, parseArgs } from './binding';
@@ -22,6 +23,8 @@ export interface StatementHost {
   observe(sql: string, ms: number | undefined): void;
   /** Counts statements not yet finalized (close fails while there are some). */
   live(delta: 1 | -1): void;
+  /** Reports an error of work the database never ran (it closed): to `callback` with `this` = the database, else as `'error'` on it. */
+  refuse(callback: Callback | undefined, err: Error): void;
 }
 
 /** Where a facade `Database` keeps its {@link StatementHost}. @internal */
@@ -59,6 +62,7 @@ export class Statement extends EventEmitter {
   #prepared = false;
   #locked = false;
   #finalized = false;
+  #counted = false;
 
   /** Prepares `sql` on `db`; `callback(err)` is told if it cannot be prepared. */
   constructor(db: object, sql: string, callback?: Callback, oneShot = false) {
@@ -71,7 +75,6 @@ export class Statement extends EventEmitter {
     this.#db = db;
     this.#host = host;
     this.#parsed = parseStatement(sql);
-    host.live(1);
     host.scheduler.schedule({
       run: (done) => {
         if (oneShot) {
@@ -93,7 +96,8 @@ export class Statement extends EventEmitter {
           );
       },
       fail: (err) => {
-        fail(this, callback, err);
+        host.refuse(callback, err);
+        this.#queue.length = 0;
         this.#finalize();
       },
     });
@@ -101,6 +105,9 @@ export class Statement extends EventEmitter {
 
   #opened(callback: Callback | undefined, done: () => void): void {
     this.#prepared = true;
+    // An empty statement has no SQLite handle (node-sqlite3 prepares it as NULL): it does not keep close() from closing.
+    this.#counted = !this.#parsed.empty;
+    if (this.#counted) this.#host.live(1);
     invoke(callback, this, [null]);
     this.#process();
     done();
@@ -109,9 +116,9 @@ export class Statement extends EventEmitter {
   /** Binds parameters for later calls: `bind(1, 'a')`, `bind([1, 'a'])`, `bind({ $id: 1 })`. */
   bind(...args: unknown[]): this {
     const { fields, callback } = parseArgs(args);
-    this.#schedule(callback, async () => {
+    this.#schedule(callback, async (scope) => {
       if (fields !== undefined) this.#rebind(fields);
-      invoke(callback, this, [null]);
+      invoke(callback, this, [null], scope);
     });
     return this;
   }
@@ -119,11 +126,11 @@ export class Statement extends EventEmitter {
   /** Runs the statement; the callback's `this` carries `lastID` and `changes`. */
   run(...args: unknown[]): this {
     const { fields, callback } = parseArgs(args);
-    this.#schedule(callback, async () => {
+    this.#schedule(callback, async (scope) => {
       const outcome = await this.#execute('run', fields);
       this.lastID = outcome.lastID;
       this.changes = outcome.changes;
-      invoke(callback, this, [null]);
+      invoke(callback, this, [null], scope);
     });
     return this;
   }
@@ -131,10 +138,10 @@ export class Statement extends EventEmitter {
   /** Calls back with the next row (the first after new parameters or `reset()`), or no row past the last. */
   get(...args: unknown[]): this {
     const { fields, callback } = parseArgs(args);
-    this.#schedule(callback, async () => {
+    this.#schedule(callback, async (scope) => {
       if (fields !== undefined) this.#rebind(fields);
       let cursor = this.#cursor;
-      if (cursor === 'done') return invoke(callback, this, [null]);
+      if (cursor === 'done') return invoke(callback, this, [null], scope);
       if (cursor === undefined) {
         cursor = { rows: (await this.#execute('get', undefined)).rows, pos: 0, complete: false };
       } else if (cursor.pos >= cursor.rows.length && !cursor.complete) {
@@ -143,7 +150,7 @@ export class Statement extends EventEmitter {
       }
       const row = cursor.rows[cursor.pos++];
       this.#cursor = row === undefined ? 'done' : cursor;
-      invoke(callback, this, row === undefined ? [null] : [null, row]);
+      invoke(callback, this, row === undefined ? [null] : [null, row], scope);
     });
     return this;
   }
@@ -151,9 +158,9 @@ export class Statement extends EventEmitter {
   /** Calls back with every row (an empty array for none). */
   all(...args: unknown[]): this {
     const { fields, callback } = parseArgs(args);
-    this.#schedule(callback, async () => {
+    this.#schedule(callback, async (scope) => {
       const { rows } = await this.#execute('all', fields);
-      invoke(callback, this, [null, rows]);
+      invoke(callback, this, [null, rows], scope);
     });
     return this;
   }
@@ -164,10 +171,10 @@ export class Statement extends EventEmitter {
     const n = args.length;
     if (n >= 2 && typeof args[n - 1] === 'function' && typeof args[n - 2] === 'function') complete = args.pop() as Callback;
     const { fields, callback } = parseArgs(args);
-    this.#schedule(callback, async () => {
+    this.#schedule(callback, async (scope) => {
       const { rows } = await this.#execute('all', fields);
-      for (const row of rows) invoke(callback, this, [null, row]);
-      invoke(complete, this, [null, rows.length]);
+      for (const row of rows) invoke(callback, this, [null, row], scope);
+      invoke(complete, this, [null, rows.length], scope);
     });
     return this;
   }
@@ -190,9 +197,9 @@ export class Statement extends EventEmitter {
 
   /** Ends a `get()` walk: the next `get()` starts from the first row. Bindings stay. */
   reset(callback?: Callback): this {
-    this.#schedule(callback, async () => {
+    this.#schedule(callback, async (scope) => {
       this.#cursor = undefined;
-      invoke(callback, this, [null]);
+      invoke(callback, this, [null], scope);
     });
     return this;
   }
@@ -226,6 +233,7 @@ export class Statement extends EventEmitter {
     if (fields !== undefined) this.#rebind(fields);
     else if (op !== 'get') this.#cursor = undefined;
     const bound = bind(this.#parsed, this.#fields);
+    if (this.#parsed.empty) return { rows: [], lastID: 0, changes: 0 }; // nothing to run, as sqlite3_exec('')
     const started = performance.now();
     this.#host.observe(this.#parsed.sql, undefined);
     const outcome = await this.#host.connection().execute(op, bound, this.#parsed.control);
@@ -234,12 +242,13 @@ export class Statement extends EventEmitter {
   }
 
   /** Queues a call behind the statement's earlier calls (node-sqlite3's `Statement::Schedule`). */
-  #schedule(callback: Callback | undefined, body: () => Promise<void>): void {
+  #schedule(callback: Callback | undefined, body: (scope: AsyncResource) => Promise<void>): void {
+    const scope = new AsyncResource('sqlite3.Statement');
     const call = () => {
       this.#locked = true;
       const end = this.#host.scheduler.track();
-      body()
-        .catch((err: unknown) => fail(this, callback, toNodeError(err)))
+      body(scope)
+        .catch((err: unknown) => fail(this, callback, toNodeError(err), scope))
         .finally(() => {
           this.#locked = false;
           end();
@@ -260,7 +269,7 @@ export class Statement extends EventEmitter {
   #finalize(): void {
     if (this.#finalized) return;
     this.#finalized = true;
-    this.#host.live(-1);
+    if (this.#counted) this.#host.live(-1);
     this.#cleanQueue();
   }
 

@@ -67,8 +67,8 @@ const objects: Record<string, Database> = {};
  * ```
  */
 export const cached = {
-  /** Returns the cached `Database` for `file`, opening it on first use; `callback(null)` runs once it is open. */
-  Database(file: string, mode?: number | Callback, callback?: Callback): Database {
+  /** Returns the cached `Database` for `file`, opening it on first use; `callback(null)` runs once it is open. Works with or without `new`. */
+  Database: function cachedDatabase(file: string, mode?: number | Callback, callback?: Callback): Database {
     if (file === '' || file === ':memory:') return new Database(file, mode, callback);
     const key = resolve(file);
     let db = objects[key];
