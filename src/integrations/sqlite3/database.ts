@@ -76,9 +76,10 @@ export class Database extends EventEmitter {
     this.#share.pool.then(
       (pool) => {
         this.#connection = new Connection(pool);
+        this.#scheduler.setOpen(); // as node-sqlite3: open before the callback, queued calls start after 'open'
         invoke(cb, this, [null]);
         emit(this, 'open');
-        this.#scheduler.setOpen();
+        this.#scheduler.process();
       },
       (err: unknown) => {
         this.#closed = true;

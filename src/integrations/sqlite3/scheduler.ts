@@ -57,10 +57,9 @@ export class Scheduler {
     };
   }
 
-  /** Marks the connection open and starts what can start. */
+  /** Marks the connection open; calls made from now on may start at once (queued ones wait for {@link process}). */
   setOpen(): void {
     this.#open = true;
-    this.process();
   }
 
   /**
