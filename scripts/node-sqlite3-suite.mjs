@@ -85,5 +85,6 @@ function createBigDb(file) {
       }
     })();
     db.close();
+    globalThis.keep = [db, insert]; // Node >= 24: let no better-sqlite3 object be finalized outside JavaScript (README)
   `]);
 }
