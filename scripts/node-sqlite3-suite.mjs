@@ -20,7 +20,6 @@ const node = nodeAt >= 0 ? args.splice(nodeAt, 2)[1] : process.execPath;
 // Tests that can only wait for their 30 s timeout here (the feature does not exist
 // in threadlite yet); they are reported as skipped, with the reason, not run.
 export const SKIPPED = {
-  'interrupt should interrupt queries': 'db.interrupt() is pending (no SQLite-level interrupt in threadlite yet)',
   'update_hook emits insert event on inserting data to table': "the 'change' event (sqlite3_update_hook) is not available",
   'update_hook emits update event on row modification in table': "the 'change' event (sqlite3_update_hook) is not available",
   'update_hook emits delete event on row was deleted from table': "the 'change' event (sqlite3_update_hook) is not available",

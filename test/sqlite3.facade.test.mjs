@@ -139,3 +139,28 @@ test('closing a Database inside a transaction rolls it back and frees the writer
   const c = await openDb(t, file);
   await assert.rejects(run(c, 'COMMIT'), { code: 'SQLITE_ERROR', message: /no transaction is active/ });
 });
+
+test('interrupt() stops this connection\'s running statement with SQLITE_INTERRUPT; other facades and the pool go on', async (t) => {
+  const file = tempFile(t);
+  const a = await openDb(t, file);
+  const b = await openDb(t, file);
+  await exec(a, 'CREATE TABLE t(n); INSERT INTO t VALUES (1), (2), (3), (4), (5), (6), (7), (8)');
+  // An endless cross join, streamed by each(): interrupted from its first row.
+  const endless = 'SELECT last.n FROM t, t, t, t, t, t, t, t, t, t, t, t, t, t, t, t, t, t, t, t AS last';
+  const bRows = all(b, 'SELECT count(*) AS n FROM t');
+  const err = await new Promise((resolve) => {
+    let seen = 0;
+    a.each(endless, (e) => {
+      if (e) return resolve(e);
+      if (++seen === 1) a.interrupt();
+    }, () => resolve(new Error('completed')));
+  });
+  assert.equal(err.code, 'SQLITE_INTERRUPT');
+  assert.equal(err.errno, 9);
+  assert.equal(err.message, 'SQLITE_INTERRUPT: interrupted');
+  assert.deepEqual(await bRows, [{ n: 8 }]);
+  assert.deepEqual(await get(a, 'SELECT count(*) AS n FROM t'), { n: 8 });
+  const c = new Database(file);
+  assert.throws(() => c.interrupt(), /Database is not open/);
+  await promisify(c.close.bind(c))();
+});

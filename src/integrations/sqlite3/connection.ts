@@ -13,6 +13,7 @@ import type { Queryable } from '../../queryable';
 import type { TransactionMode } from '../../types';
 import { HeldTransaction } from '../held-transaction';
 import type { Bound } from './binding';
+import { sqliteError } from './errors';
 import { parseStatement, splitStatements, type TransactionControl, transactionControl } from './sql-text';
 
 /** What one statement call produced. @internal */
@@ -25,6 +26,14 @@ export interface Outcome {
 }
 
 const NO_DATA = 'This statement does not return data. Use run() instead';
+/** The abort reason of {@link Connection.interrupt}: an AbortError with it as cause becomes `SQLITE_INTERRUPT`. */
+const INTERRUPTED = Symbol('threadlite.sqlite3.interrupt');
+
+/** node-sqlite3's error for an interrupted statement, for a call that {@link Connection.interrupt} cancelled. */
+function interrupted(err: unknown): unknown {
+  const cause = (err as { code?: unknown; cause?: unknown } | null)?.cause;
+  return (err as { code?: unknown } | null)?.code === 'ABORT_ERR' && cause === INTERRUPTED ? sqliteError('INTERRUPT', 'interrupted') : err;
+}
 /** SQL texts better-sqlite3 said return no rows, so `all`/`get` of them go straight to `run` (bounded). */
 const nonReaders = new Set<string>();
 const MAX_NON_READERS = 1000;
@@ -39,9 +48,32 @@ export class Connection {
   #implicit = false;
   #lastID = 0;
   #changes = 0;
+  /**
+   * Aborted by {@link interrupt}: every call carries its signal, so threadlite
+   * interrupts the statements running for this connection (and drops its
+   * queued ones). Only when the pool cancels by interrupt (its native
+   * library loaded); without it a cancellable call would run alone on its worker.
+   */
+  #controller: AbortController | undefined;
+  #options: { signal: AbortSignal } | undefined;
 
   constructor(pool: Pool) {
     this.pool = pool;
+    if (pool.stats().cancellation === 'interrupt') this.#renew();
+  }
+
+  /** Interrupts this connection's running and queued statements (node-sqlite3's `interrupt()`); false if the pool cannot interrupt. */
+  interrupt(): boolean {
+    const controller = this.#controller;
+    if (controller === undefined) return false;
+    this.#renew();
+    controller.abort(INTERRUPTED);
+    return true;
+  }
+
+  #renew(): void {
+    this.#controller = new AbortController();
+    this.#options = { signal: this.#controller.signal };
   }
 
   /** Whether this connection holds an open transaction. */
@@ -66,20 +98,61 @@ export class Connection {
     }
     const target = this.#target;
     try {
-      if (op === 'run' || nonReaders.has(bound.sql)) return this.#noted(await target.run(bound.sql, bound.params as never), []);
+      if (op === 'run' || nonReaders.has(bound.sql)) return await this.#run(target, bound);
       if (op === 'get') {
-        const row = await target.get(bound.sql, bound.params as never);
+        const row = await target.get(bound.sql, bound.params as never, this.#options);
         return { rows: row === undefined ? [] : [row], lastID: this.#lastID, changes: this.#changes };
       }
-      return { rows: await target.all(bound.sql, bound.params as never), lastID: this.#lastID, changes: this.#changes };
+      return { rows: await target.all(bound.sql, bound.params as never, this.#options), lastID: this.#lastID, changes: this.#changes };
     } catch (err) {
-      if (err instanceof TypeError && err.message === NO_DATA) {
-        if (nonReaders.size >= MAX_NON_READERS) nonReaders.clear();
-        nonReaders.add(bound.sql);
-        return this.#noted(await target.run(bound.sql, bound.params as never), []);
+      if (err instanceof TypeError && err.message === NO_DATA) return this.#nonReader(target, bound);
+      throw await this.#checkHeld(err);
+    }
+  }
+
+  /**
+   * Runs a statement and calls `onRow` with each row as it arrives (rows come
+   * a chunk at a time from a cursor on one connection), resolving with the count.
+   */
+  async each(bound: Bound, control: TransactionControl | undefined, onRow: (row: unknown) => void): Promise<number> {
+    if (control !== undefined) {
+      await this.#control(control, bound.sql);
+      return 0;
+    }
+    const target = this.#target;
+    let count = 0;
+    try {
+      if (nonReaders.has(bound.sql)) {
+        await this.#run(target, bound);
+        return 0;
+      }
+      for await (const row of target.iterate(bound.sql, bound.params as never, this.#options)) {
+        count++;
+        onRow(row);
+      }
+      return count;
+    } catch (err) {
+      if (count === 0 && err instanceof TypeError && err.message === NO_DATA) {
+        await this.#nonReader(target, bound);
+        return 0;
       }
       throw await this.#checkHeld(err);
     }
+  }
+
+  async #run(target: Queryable, bound: Bound): Promise<Outcome> {
+    try {
+      return this.#noted(await target.run(bound.sql, bound.params as never, this.#options), []);
+    } catch (err) {
+      throw await this.#checkHeld(err);
+    }
+  }
+
+  /** better-sqlite3 said the statement returns no rows: remember it, and run it. */
+  #nonReader(target: Queryable, bound: Bound): Promise<Outcome> {
+    if (nonReaders.size >= MAX_NON_READERS) nonReaders.clear();
+    nonReaders.add(bound.sql);
+    return this.#run(target, bound);
   }
 
   /** Checks that a statement prepares (`db.prepare(sql, callback)` reports errors there). */
@@ -87,7 +160,7 @@ export class Connection {
     const parsed = parseStatement(sql);
     if (parsed.control !== undefined || parsed.empty) return;
     try {
-      await this.#target.prepare(sql).info();
+      await this.#target.prepare(sql).info(this.#options);
     } catch (err) {
       throw await this.#checkHeld(err);
     }
@@ -127,7 +200,7 @@ export class Connection {
 
   async #exec(sql: string): Promise<void> {
     try {
-      await this.#target.exec(sql);
+      await this.#target.exec(sql, this.#options);
     } catch (err) {
       throw await this.#checkHeld(err);
     }
@@ -141,6 +214,7 @@ export class Connection {
 
   /** After a failure inside a held transaction that has ended (timeout, crashed worker), forgets it. */
   async #checkHeld(err: unknown): Promise<unknown> {
+    err = interrupted(err);
     const held = this.#held;
     if (held !== undefined && !held.handle.active) {
       this.#held = undefined;

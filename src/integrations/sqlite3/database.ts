@@ -218,10 +218,17 @@ export class Database extends EventEmitter {
     return this;
   }
 
-  /** Pending: threadlite cannot yet interrupt a running statement. Throws if the database is not open. */
+  /**
+   * Interrupts this connection's running statements, which fail with
+   * `SQLITE_INTERRUPT: interrupted` (its queued ones fail the same way); other
+   * facades on the pool are not affected. Does nothing when the pool cannot
+   * interrupt (`stats().cancellation === 'terminate'`: its native library did not load).
+   * Throws if the database is not open or is closing.
+   */
   interrupt(): this {
     if (!this.open) throw new Error('Database is not open');
     if (this.#closed) throw new Error('Database is closing');
+    this.#connection?.interrupt();
     return this;
   }
 

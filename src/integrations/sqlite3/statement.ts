@@ -172,9 +172,8 @@ export class Statement extends EventEmitter {
     if (n >= 2 && typeof args[n - 1] === 'function' && typeof args[n - 2] === 'function') complete = args.pop() as Callback;
     const { fields, callback } = parseArgs(args);
     this.#schedule(callback, async (scope) => {
-      const { rows } = await this.#execute('all', fields);
-      for (const row of rows) invoke(callback, this, [null, row], scope);
-      invoke(complete, this, [null, rows.length], scope);
+      const count = await this.#execute('each', fields, (row) => invoke(callback, this, [null, row], scope));
+      invoke(complete, this, [null, count], scope);
     });
     return this;
   }
@@ -229,14 +228,21 @@ export class Statement extends EventEmitter {
   }
 
   /** Runs the statement on the connection with new or current bindings, reporting trace/profile. */
-  async #execute(op: 'run' | 'all' | 'get', fields: Fields): Promise<Outcome> {
+  #execute(op: 'run' | 'all' | 'get', fields: Fields): Promise<Outcome>;
+  #execute(op: 'each', fields: Fields, onRow: (row: unknown) => void): Promise<number>;
+  async #execute(op: 'run' | 'all' | 'get' | 'each', fields: Fields, onRow?: (row: unknown) => void): Promise<Outcome | number> {
     if (fields !== undefined) this.#rebind(fields);
     else if (op !== 'get') this.#cursor = undefined;
     const bound = bind(this.#parsed, this.#fields);
-    if (this.#parsed.empty) return { rows: [], lastID: 0, changes: 0 }; // nothing to run, as sqlite3_exec('')
+    // Nothing to run, as sqlite3_exec('').
+    if (this.#parsed.empty) return op === 'each' ? 0 : { rows: [], lastID: 0, changes: 0 };
     const started = performance.now();
     this.#host.observe(this.#parsed.sql, undefined);
-    const outcome = await this.#host.connection().execute(op, bound, this.#parsed.control);
+    const connection = this.#host.connection();
+    const outcome =
+      op === 'each'
+        ? await connection.each(bound, this.#parsed.control, onRow as (row: unknown) => void)
+        : await connection.execute(op, bound, this.#parsed.control);
     this.#host.observe(this.#parsed.sql, performance.now() - started);
     return outcome;
   }
