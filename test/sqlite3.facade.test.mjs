@@ -164,3 +164,33 @@ test('interrupt() stops this connection\'s running statement with SQLITE_INTERRU
   assert.throws(() => c.interrupt(), /Database is not open/);
   await promisify(c.close.bind(c))();
 });
+
+test('a prepared statement pipelines its run() calls: callbacks in call order, one failure fails alone', async (t) => {
+  const db = await openDb(t, tempFile(t));
+  await exec(db, 'CREATE TABLE t(x UNIQUE)');
+  const stmt = db.prepare('INSERT INTO t VALUES (?)');
+  const seen = [];
+  await new Promise((resolve) => {
+    for (let i = 0; i < 500; i++) {
+      stmt.run(i === 250 ? 0 : i, function (err) {
+        seen.push(err ? `${i}:${err.code}` : `${i}:${this.lastID}`);
+        if (i === 499) resolve();
+      });
+    }
+  });
+  assert.equal(seen.length, 500);
+  assert.deepEqual(seen.slice(248, 253), ['248:249', '249:250', '250:SQLITE_CONSTRAINT', '251:251', '252:252']);
+  await promisify(stmt.finalize.bind(stmt))();
+  assert.deepEqual(await get(db, 'SELECT count(*) AS n FROM t'), { n: 499 });
+});
+
+test('parallel mode: BEGIN and ROLLBACK are exclusive, so statements queued between them run inside', async (t) => {
+  const db = await openDb(t, tempFile(t));
+  await exec(db, 'CREATE TABLE t(x)');
+  await new Promise((resolve, reject) => {
+    db.run('BEGIN');
+    for (let i = 0; i < 10; i++) db.run('INSERT INTO t VALUES (?)', i);
+    db.run('ROLLBACK', (err) => (err ? reject(err) : resolve()));
+  });
+  assert.deepEqual(await get(db, 'SELECT count(*) AS n FROM t'), { n: 0 });
+});

@@ -59,3 +59,10 @@ export function enumerableMethods(proto: object): void {
     if (d !== undefined && typeof d.value === 'function') Object.defineProperty(proto, name, { ...d, enumerable: true });
   }
 }
+
+/** Wraps a one-shot call's callback for its statement's prepare step: told only of errors (node-sqlite3's `errBack`). @internal */
+export function errorsOnly(callback: Callback): Callback {
+  return function (this: unknown, err: unknown) {
+    if (err) return callback.call(this, err);
+  };
+}

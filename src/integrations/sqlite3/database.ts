@@ -7,13 +7,13 @@
  */
 import { AsyncResource } from 'node:async_hooks';
 import { EventEmitter } from 'node:events';
-import { type Callback, emit, enumerableMethods, fail, invoke } from './callbacks';
+import { type Callback, emit, enumerableMethods, errorsOnly, fail, invoke } from './callbacks';
 import { Connection } from './connection';
 import { DEFAULT_MODE } from './constants';
 import { sqliteError, toNodeError } from './errors';
 import { acquirePool, type PoolShare } from './pool-registry';
 import { Scheduler } from './scheduler';
-import { errorsOnly, HOST, Statement, type StatementHost } from './statement';
+import { HOST, Statement, type StatementHost } from './statement';
 
 // One-shot calls use the statement methods as defined here, not as verbose()
 // or a user may have patched them later: node-sqlite3's db.run() reaches its

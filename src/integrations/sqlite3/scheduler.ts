@@ -7,6 +7,8 @@
  * bypass this queue but count as pending while they run, as in node-sqlite3.
  */
 
+import { Fifo } from './fifo';
+
 /** A unit of work: `run` calls `done()` once, when it has finished; `fail` tells its caller it never will run. @internal */
 export interface Work {
   run(done: () => void): void;
@@ -21,7 +23,7 @@ export class Scheduler {
   #closedWith: Error | undefined;
   #locked = false;
   #pending = 0;
-  readonly #queue: Array<{ work: Work; exclusive: boolean }> = [];
+  readonly #queue = new Fifo<{ work: Work; exclusive: boolean }>();
 
   /** Whether the connection has opened and not yet closed. */
   get open(): boolean {
@@ -70,13 +72,13 @@ export class Scheduler {
   shutdown(later: Error): Work[] {
     this.#open = false;
     this.#closedWith = later;
-    return this.#queue.splice(0).map((q) => q.work);
+    return this.#queue.clear().map((q) => q.work);
   }
 
   /** Starts queued work in order while the rules allow (node-sqlite3's `Database::Process`). */
   process(): void {
     while (this.#open && (!this.#locked || this.#pending === 0) && this.#queue.length > 0) {
-      const next = this.#queue[0] as { work: Work; exclusive: boolean };
+      const next = this.#queue.peek() as { work: Work; exclusive: boolean };
       if (next.exclusive && this.#pending > 0) break;
       this.#queue.shift();
       this.#start(next.work, next.exclusive);

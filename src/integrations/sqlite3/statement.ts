@@ -11,6 +11,7 @@ import { bind, type Fields, parseArgs } from './binding';
 import { type Callback, enumerableMethods, fail, invoke } from './callbacks';
 import type { Connection, Outcome } from './connection';
 import { sqliteError, toNodeError } from './errors';
+import { Fifo } from './fifo';
 import type { Scheduler } from './scheduler';
 import { type ParsedStatement, parseStatement } from './sql-text';
 
@@ -29,6 +30,9 @@ export interface StatementHost {
 
 /** Where a facade `Database` keeps its {@link StatementHost}. @internal */
 export const HOST = Symbol('threadlite.sqlite3.host');
+
+/** Pipelined `run` calls one statement may have in flight (the pool's per-worker pipeline depth). */
+const PIPELINE = 64;
 
 /** Where `get()` is in the statement's rows: not started, part-way, or past the last row. */
 type Cursor = undefined | 'done' | { rows: unknown[]; pos: number; complete: boolean };
@@ -56,13 +60,19 @@ export class Statement extends EventEmitter {
   readonly #db: object;
   readonly #host: StatementHost;
   readonly #parsed: ParsedStatement;
-  readonly #queue: Array<{ call: () => void; callback: Callback | undefined }> = [];
+  readonly #queue = new Fifo<{ call: () => void; callback: Callback | undefined; pipelined?: boolean }>();
+  /** Pipelined `run` calls sent and not yet answered (see {@link PIPELINE}). */
+  #inflight = 0;
+  /** Settles once the last started call has delivered its callback: callbacks keep call order. */
+  #delivered: Promise<void> = Promise.resolve();
   #fields: Fields;
   #cursor: Cursor;
   #prepared = false;
   #locked = false;
   #finalized = false;
   #counted = false;
+  /** Ends an exclusive one-shot statement's turn in the database queue once its call has finished. */
+  #whenIdle: (() => void) | undefined;
 
   /** Prepares `sql` on `db`; `callback(err)` is told if it cannot be prepared. */
   constructor(db: object, sql: string, callback?: Callback, oneShot = false) {
@@ -75,12 +85,20 @@ export class Statement extends EventEmitter {
     this.#db = db;
     this.#host = host;
     this.#parsed = parseStatement(sql);
+    // A one-shot BEGIN/COMMIT/ROLLBACK/SAVEPOINT… is exclusive, as db.exec() is: what was
+    // queued before it runs before it, what comes after it runs after (inside the transaction).
+    const exclusive = oneShot && this.#parsed.control !== undefined;
     host.scheduler.schedule({
       run: (done) => {
         if (oneShot) {
           // One-shot statements (db.run/get/all/each) skip the extra round trip:
           // a statement that cannot be prepared fails its one call instead.
-          this.#opened(callback, done);
+          if (exclusive) {
+            this.#whenIdle = done;
+            this.#opened(callback, () => {});
+          } else {
+            this.#opened(callback, done);
+          }
           return;
         }
         host
@@ -97,10 +115,10 @@ export class Statement extends EventEmitter {
       },
       fail: (err) => {
         host.refuse(callback, err);
-        this.#queue.length = 0;
+        this.#queue.clear();
         this.#finalize();
       },
-    });
+    }, exclusive);
   }
 
   #opened(callback: Callback | undefined, done: () => void): void {
@@ -123,15 +141,25 @@ export class Statement extends EventEmitter {
     return this;
   }
 
-  /** Runs the statement; the callback's `this` carries `lastID` and `changes`. */
+  /**
+   * Runs the statement; the callback's `this` carries `lastID` and `changes`.
+   * Consecutive `run` calls are sent without waiting for each other's answer
+   * (they run in order on the writer; callbacks fire in order), as a bulk insert needs.
+   */
   run(...args: unknown[]): this {
     const { fields, callback } = parseArgs(args);
-    this.#schedule(callback, async (scope) => {
-      const outcome = await this.#execute('run', fields);
-      this.lastID = outcome.lastID;
-      this.changes = outcome.changes;
-      invoke(callback, this, [null], scope);
-    });
+    const pipelined = this.#parsed.control === undefined;
+    this.#schedule(
+      callback,
+      async (scope, previous) => {
+        const outcome = await this.#execute('run', fields);
+        await previous;
+        this.lastID = outcome.lastID;
+        this.changes = outcome.changes;
+        invoke(callback, this, [null], scope);
+      },
+      pipelined,
+    );
     return this;
   }
 
@@ -212,7 +240,7 @@ export class Statement extends EventEmitter {
     if (this.#finalized) {
       this.#queue.push({ call: run, callback });
       this.#cleanQueue();
-    } else if (!this.#prepared || this.#locked) {
+    } else if (!this.#prepared || this.#locked || this.#inflight > 0 || this.#queue.length > 0) {
       this.#queue.push({ call: run, callback });
     } else {
       run();
@@ -248,28 +276,51 @@ export class Statement extends EventEmitter {
   }
 
   /** Queues a call behind the statement's earlier calls (node-sqlite3's `Statement::Schedule`). */
-  #schedule(callback: Callback | undefined, body: (scope: AsyncResource) => Promise<void>): void {
+  #schedule(
+    callback: Callback | undefined,
+    body: (scope: AsyncResource, previous: Promise<void>) => Promise<void>,
+    pipelined = false,
+  ): void {
     const scope = new AsyncResource('sqlite3.Statement');
     const call = () => {
-      this.#locked = true;
+      if (pipelined) this.#inflight++;
+      else this.#locked = true;
       const end = this.#host.scheduler.track();
-      body(scope)
-        .catch((err: unknown) => fail(this, callback, toNodeError(err), scope))
+      const previous = this.#delivered;
+      let delivered!: () => void;
+      this.#delivered = new Promise((resolve) => (delivered = resolve));
+      body(scope, previous)
+        .catch(async (err: unknown) => {
+          await previous;
+          fail(this, callback, toNodeError(err), scope);
+        })
         .finally(() => {
-          this.#locked = false;
+          delivered();
+          if (pipelined) this.#inflight--;
+          else this.#locked = false;
           end();
           this.#process();
+          const idle = this.#whenIdle;
+          if (idle !== undefined && !this.#locked && this.#inflight === 0 && this.#queue.length === 0) {
+            this.#whenIdle = undefined;
+            idle();
+          }
           this.#host.scheduler.process();
         });
     };
-    this.#queue.push({ call, callback });
+    this.#queue.push({ call, callback, pipelined });
     if (this.#finalized) this.#cleanQueue();
     else if (this.#prepared && !this.#locked) this.#process();
   }
 
   #process(): void {
     if (this.#finalized) return this.#cleanQueue();
-    while (this.#prepared && !this.#locked && this.#queue.length > 0) this.#queue.shift()?.call();
+    while (this.#prepared && !this.#locked) {
+      const next = this.#queue.peek();
+      if (next === undefined || (next.pipelined === true ? this.#inflight >= PIPELINE : this.#inflight > 0)) return;
+      this.#queue.shift();
+      next.call();
+    }
   }
 
   #finalize(): void {
@@ -281,7 +332,7 @@ export class Statement extends EventEmitter {
 
   /** Fails the calls queued after finalize (silently if the statement never prepared, as node-sqlite3). */
   #cleanQueue(): void {
-    const queued = this.#queue.splice(0);
+    const queued = this.#queue.clear();
     if (queued.length === 0 || !this.#prepared) return;
     const err = sqliteError('MISUSE', 'Statement is already finalized');
     let called = false;
@@ -294,10 +345,3 @@ export class Statement extends EventEmitter {
   }
 }
 enumerableMethods(Statement.prototype);
-
-/** Wraps a one-shot call's callback for its statement's prepare step: told only of errors (node-sqlite3's `errBack`). @internal */
-export function errorsOnly(callback: Callback): Callback {
-  return function (this: unknown, err: unknown) {
-    if (err) return callback.call(this, err);
-  };
-}
