@@ -7,7 +7,7 @@
 import type { AsyncResource } from 'node:async_hooks';
 import type { EventEmitter } from 'node:events';
 
-/** A node-sqlite3 callback: any function; `this` is the object the call was made on. @internal */
+/** A node-sqlite3 callback: any function; `this` is the object the call was made on. */
 export type Callback = (this: any, ...args: any[]) => unknown;
 
 /**

@@ -84,7 +84,17 @@ export function acquirePool(file: string, mode: number): PoolShare {
   };
 }
 
-/** How many shared pools are open, and how many facades hold each (for tests and health checks). */
-export function openPools(): Array<{ file: string; readonly: boolean; databases: number }> {
+/** One shared pool, as {@link openPools} lists it. */
+export interface PoolInfo {
+  /** The database file (resolved path). */
+  file: string;
+  /** Whether the pool was opened read-only (`OPEN_READONLY`). */
+  readonly: boolean;
+  /** Facade `Database` objects holding a share of it. */
+  databases: number;
+}
+
+/** The shared pools open now, and how many facades hold each (for tests and health checks). */
+export function openPools(): PoolInfo[] {
   return [...pools].map(([key, entry]) => ({ file: key.slice(3), readonly: key.startsWith('ro:'), databases: entry.refs }));
 }
