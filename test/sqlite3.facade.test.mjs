@@ -2,6 +2,7 @@
 // better-sqlite3's, and each facade Database being its own connection on one
 // shared pool (transactions isolated, reads parallel, writes waiting their turn).
 import assert from 'node:assert/strict';
+import { rmSync as rm } from 'node:fs';
 import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import { test } from 'node:test';
@@ -193,4 +194,52 @@ test('parallel mode: BEGIN and ROLLBACK are exclusive, so statements queued betw
     db.run('ROLLBACK', (err) => (err ? reject(err) : resolve()));
   });
   assert.deepEqual(await get(db, 'SELECT count(*) AS n FROM t'), { n: 0 });
+});
+
+test('bad input: clear errors at once or through the callback, and the pool stays usable', async (t) => {
+  const file = tempFile(t);
+  assert.throws(() => new Database(42), { name: 'TypeError', message: 'String expected' });
+  const db = await openDb(t, file);
+  assert.throws(() => db.run(42), { name: 'TypeError', message: 'SQL query expected' });
+  assert.throws(() => db.configure('nope', 1), { name: 'TypeError', message: 'nope is not a valid configuration option' });
+  assert.throws(() => db.exec(null), TypeError);
+  // Values node-sqlite3 cannot bind become what node-sqlite3 makes of them, never a wedged worker.
+  const weird = await get(db, 'SELECT ? AS o, ? AS s, ? AS u, ? AS f', [{ toJSON() { throw new Error('no'); } }, Symbol('s'), undefined, () => 1]);
+  assert.deepEqual(weird, { o: '[object Object]', s: null, u: null, f: '[object Object]' });
+  const err = await new Promise((resolve) => db.loadExtension('/nonexistent.so', resolve));
+  assert.equal(err.code, 'SQLITE_ERROR');
+  // A read-only open of a missing file fails with SQLITE_CANTOPEN ('error' event without a callback);
+  // calls made meanwhile fail instead of waiting for ever.
+  const missing = new Database(`${file}.missing`, sqlite3.OPEN_READONLY);
+  const [openErr, callErr] = await Promise.all([
+    new Promise((resolve) => missing.once('error', resolve)),
+    new Promise((resolve) => missing.get('SELECT 1', resolve)),
+  ]);
+  assert.equal(openErr.code, 'SQLITE_CANTOPEN');
+  assert.equal(openErr.message, 'SQLITE_CANTOPEN: unable to open database file');
+  assert.equal(callErr.code, 'SQLITE_MISUSE');
+  assert.deepEqual(await get(db, 'SELECT 1 AS one'), { one: 1 });
+});
+
+test('backup(): a copy by VACUUM INTO, with node-sqlite3 page counting; close() waits for finish', async (t) => {
+  const file = tempFile(t);
+  const copy = `${file}.copy`;
+  t.after(() => ['', '-wal', '-shm'].forEach((s) => rm(`${copy}${s}`, { force: true })));
+  const db = await openDb(t, file);
+  db.serialize();
+  const backupEarly = db.backup(copy); // made before the table exists, in serialize mode: runs in turn
+  await exec(db, 'CREATE TABLE t(x); INSERT INTO t VALUES (1), (2)');
+  const step = (backup, n) => new Promise((resolve, reject) => backup.step(n, function (err, completed) { err ? reject(err) : resolve([completed, this.remaining, this.pageCount]); }));
+  const [completed0, remaining0, pages] = await step(backupEarly, 0);
+  assert.equal(completed0, false);
+  assert.equal(remaining0, pages);
+  await run(db, 'INSERT INTO t VALUES (3)');
+  const [completed] = await step(backupEarly, -1);
+  assert.equal(completed, true);
+  assert.equal(backupEarly.completed, true);
+  const check = await openDb(t, copy);
+  assert.deepEqual(await get(check, 'SELECT count(*) AS n FROM t'), { n: 3 });
+  const finished = db.backup(`${copy}2`);
+  await new Promise((resolve) => finished.finish(resolve));
+  await assert.rejects(step(finished, 1), { code: 'SQLITE_MISUSE', message: 'SQLITE_MISUSE: Backup is already finished' });
 });

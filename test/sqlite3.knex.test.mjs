@@ -1,6 +1,7 @@
 // Knex on threadlite/knex (Knex's own SQLite client with threadlite/sqlite3 as
 // its driver): migrations, CRUD, joins, transactions, savepoints, concurrency.
 import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
 import { test } from 'node:test';
 import knexFactory from 'knex';
 import { Client } from 'threadlite/knex';
@@ -30,6 +31,11 @@ const migrations = {
           down: (k) => k.schema.dropTable('pet'),
         },
 };
+
+test('require and import give the same client class', () => {
+  assert.equal(createRequire(import.meta.url)('threadlite/knex').Client, Client);
+  assert.equal(typeof Client, 'function');
+});
 
 test('migrations, CRUD, joins and errors', async (t) => {
   const knex = knexTemp(t);

@@ -7,9 +7,10 @@
  */
 import { AsyncResource } from 'node:async_hooks';
 import { EventEmitter } from 'node:events';
+import { Backup } from './backup';
 import { type Callback, emit, enumerableMethods, errorsOnly, fail, invoke } from './callbacks';
 import { Connection } from './connection';
-import { DEFAULT_MODE } from './constants';
+import { DEFAULT_MODE, RESULT_CODES } from './constants';
 import { sqliteError, toNodeError } from './errors';
 import { acquirePool, type PoolShare } from './pool-registry';
 import { Scheduler } from './scheduler';
@@ -159,6 +160,19 @@ export class Database extends EventEmitter {
   map(sql: string, ...args: unknown[]): this {
     map.apply(this.#statement(sql, args, true), args).finalize();
     return this;
+  }
+
+  /**
+   * Backs the database up into a file: `backup(filename, [callback])`, or
+   * `backup(filename, sourceName, destName, filenameIsDest, [callback])`. See {@link Backup}.
+   */
+  backup(filename: string, ...args: unknown[]): Backup {
+    const backup =
+      args.length <= 1
+        ? new Backup(this, filename, 'main', 'main', true, args[0] as Callback | undefined)
+        : new Backup(this, filename, args[0] as string, args[1] as string, args[2] as boolean, args[3] as Callback | undefined);
+    backup.retryErrors = [RESULT_CODES.BUSY, RESULT_CODES.LOCKED];
+    return backup;
   }
 
   /** Runs a script of `;`-separated statements, after everything queued before it and before anything after. */

@@ -25,12 +25,7 @@ export type { NodeSqliteError } from './errors';
 export type { Callback } from './callbacks';
 export type { PoolInfo } from './pool-registry';
 
-/** Not available in threadlite/sqlite3 (node-sqlite3's online backup API); constructing one throws. */
-export class Backup {
-  constructor() {
-    throw new Error('Backup is not available in threadlite/sqlite3: use VACUUM INTO (db.run("VACUUM INTO ?", path))');
-  }
-}
+export { Backup } from './backup';
 
 /** `OPEN_READONLY` flag: open read-only (writes fail with `SQLITE_READONLY`). */
 export const OPEN_READONLY = OPEN_FLAGS.OPEN_READONLY;
