@@ -278,10 +278,11 @@ export class Statement extends EventEmitter {
   /** Queues a call behind the statement's earlier calls (node-sqlite3's `Statement::Schedule`). */
   #schedule(
     callback: Callback | undefined,
-    body: (scope: AsyncResource, previous: Promise<void>) => Promise<void>,
+    body: (scope: AsyncResource | undefined, previous: Promise<void>) => Promise<void>,
     pipelined = false,
   ): void {
-    const scope = new AsyncResource('sqlite3.Statement');
+    // The caller's async context, for its callback (none to keep for a call without one: a bulk insert's rows).
+    const scope = callback === undefined ? undefined : new AsyncResource('sqlite3.Statement');
     const call = () => {
       if (pipelined) this.#inflight++;
       else this.#locked = true;
@@ -289,12 +290,13 @@ export class Statement extends EventEmitter {
       const previous = this.#delivered;
       let delivered!: () => void;
       this.#delivered = new Promise((resolve) => (delivered = resolve));
-      body(scope, previous)
-        .catch(async (err: unknown) => {
-          await previous;
-          fail(this, callback, toNodeError(err), scope);
-        })
-        .finally(() => {
+      const failed = async (err: unknown) => {
+        await previous;
+        fail(this, callback, toNodeError(err), scope);
+      };
+      void body(scope, previous)
+        .then(undefined, failed)
+        .then(() => {
           delivered();
           if (pipelined) this.#inflight--;
           else this.#locked = false;
