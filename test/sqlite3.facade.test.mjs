@@ -243,3 +243,27 @@ test('backup(): a copy by VACUUM INTO, with node-sqlite3 page counting; close() 
   await new Promise((resolve) => finished.finish(resolve));
   await assert.rejects(step(finished, 1), { code: 'SQLITE_MISUSE', message: 'SQLITE_MISUSE: Backup is already finished' });
 });
+
+test('file: URIs with OPEN_URI: a shared-cache memory database is one database per name; mode=ro is read-only', async (t) => {
+  const flags = sqlite3.OPEN_URI | sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE;
+  const a = await openDbWith(t, 'file:shared-mem?mode=memory&cache=shared', flags);
+  const b = await openDbWith(t, 'file:shared-mem?mode=memory&cache=shared', flags);
+  const other = await openDbWith(t, 'file:shared-mem?mode=memory', flags); // private cache: its own database
+  await exec(a, 'CREATE TABLE t(x); INSERT INTO t VALUES (1)');
+  assert.deepEqual(await all(b, 'SELECT x FROM t'), [{ x: 1 }]);
+  await assert.rejects(all(other, 'SELECT x FROM t'), { code: 'SQLITE_ERROR' });
+  const file = tempFile(t);
+  const rw = await openDb(t, file);
+  await exec(rw, 'CREATE TABLE t(x)');
+  const ro = await openDbWith(t, `file:${encodeURI(file)}?mode=ro`, flags);
+  await assert.rejects(run(ro, 'INSERT INTO t VALUES (1)'), { code: 'SQLITE_READONLY' });
+});
+
+/** openDb with explicit flags. */
+async function openDbWith(t, name, flags) {
+  const db = await new Promise((resolve, reject) => {
+    const d = new Database(name, flags, (err) => (err ? reject(err) : resolve(d)));
+  });
+  t.after(() => new Promise((resolve) => (db.open ? db.close(() => resolve()) : resolve())));
+  return db;
+}

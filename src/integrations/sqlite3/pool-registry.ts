@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { type Database as Pool, open } from '../../database';
 import type { OpenOptions } from '../../options';
 import { OPEN_FLAGS } from './constants';
+import { openTarget } from './uri';
 
 interface Entry {
   pool: Promise<Pool>;
@@ -41,23 +42,34 @@ export interface PoolShare {
 }
 
 /**
- * Takes a share of the pool for `file` opened with `mode`, opening it on first
- * use. `:memory:` and `''` get a pool of their own, as they get a database of
- * their own in SQLite.
+ * Takes a share of the pool for `filename` opened with `mode`, opening it on
+ * first use. `:memory:` and `''` get a pool of their own, as they get a
+ * database of their own in SQLite; with `OPEN_URI`, a `file:` URI is read
+ * (see {@link openTarget}), and an in-memory database with a shared cache is
+ * one pool per name.
  * @internal
  */
-export function acquirePool(file: string, mode: number): PoolShare {
+export function acquirePool(filename: string, flags: number): PoolShare {
+  let target: ReturnType<typeof openTarget>;
+  try {
+    target = openTarget(filename, flags);
+  } catch (err) {
+    const failed = Promise.reject(err);
+    failed.catch(() => {});
+    return { pool: failed, release: async () => {} };
+  }
+  const { file, mode, sharedMemory } = target;
   const readonly = (mode & OPEN_FLAGS.OPEN_READWRITE) === 0;
   const options: OpenOptions = {
     ...defaults,
     readonly,
     fileMustExist: readonly || (mode & OPEN_FLAGS.OPEN_CREATE) === 0,
   };
-  if (file === '' || file === ':memory:') {
+  if ((file === '' || file === ':memory:') && sharedMemory === undefined) {
     const pool = open(file, options);
     return { pool, release: () => pool.then((p) => p.close(), () => undefined) };
   }
-  const key = `${readonly ? 'ro' : 'rw'}:${resolve(file)}`;
+  const key = sharedMemory !== undefined ? `mem:${sharedMemory}` : `${readonly ? 'ro' : 'rw'}:${resolve(file)}`;
   let entry = pools.get(key);
   if (entry === undefined) {
     const created: Entry = { pool: open(file, options), refs: 0 };
@@ -96,5 +108,7 @@ export interface PoolInfo {
 
 /** The shared pools open now, and how many facades hold each (for tests and health checks). */
 export function openPools(): PoolInfo[] {
-  return [...pools].map(([key, entry]) => ({ file: key.slice(3), readonly: key.startsWith('ro:'), databases: entry.refs }));
+  return [...pools]
+    .filter(([key]) => !key.startsWith('mem:'))
+    .map(([key, entry]) => ({ file: key.slice(3), readonly: key.startsWith('ro:'), databases: entry.refs }));
 }
