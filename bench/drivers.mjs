@@ -59,7 +59,50 @@ export const DRIVERS = {
     label: 'threadlite (inlineReads: 50)',
     open: (file) => openThreadlite(file, { inlineReads: 50 }),
   },
+  'node-sqlite3': {
+    label: 'node-sqlite3 (sqlite3 package)',
+    open: async (file) => openSqlite3Api((await import('sqlite3')).default, file),
+  },
+  'threadlite-sqlite3': {
+    label: 'threadlite/sqlite3 (node-sqlite3 API)',
+    open: async (file) => openSqlite3Api((await import('threadlite/sqlite3')).default, file),
+  },
 };
+
+/** A node-sqlite3-API module (node-sqlite3 itself, or threadlite/sqlite3) behind the bench interface: one Database, callbacks promisified. */
+async function openSqlite3Api(sqlite3, file) {
+  const db = await new Promise((resolve, reject) => {
+    const d = new sqlite3.Database(file, (err) => (err ? reject(err) : resolve(d)));
+  });
+  const call = (method, sql, params = []) =>
+    new Promise((resolve, reject) =>
+      db[method](sql, params, function (err, value) {
+        if (err) reject(err);
+        else resolve(method === 'run' ? { changes: this.changes, lastInsertRowid: this.lastID } : value);
+      }),
+    );
+  // What threadlite sets with wal: true (node-sqlite3 opens in rollback-journal mode).
+  await call('run', 'PRAGMA journal_mode = WAL');
+  await call('run', 'PRAGMA synchronous = NORMAL');
+  await Promise.all(Array.from({ length: 8 }, () => call('get', 'SELECT 1')));
+  return {
+    get: (sql, params) => call('get', sql, params),
+    all: (sql, params) => call('all', sql, params),
+    run: (sql, params) => call('run', sql, params),
+    // node-sqlite3's idiom: BEGIN, one prepared statement run per row, COMMIT, in serialize mode.
+    batchInsert: (sql, rows) =>
+      new Promise((resolve, reject) => {
+        db.serialize(() => {
+          db.run('BEGIN');
+          const stmt = db.prepare(sql);
+          for (const r of rows) stmt.run(r);
+          stmt.finalize();
+          db.run('COMMIT', (err) => (err ? reject(err) : resolve()));
+        });
+      }),
+    close: () => new Promise((resolve, reject) => db.close((err) => (err ? reject(err) : resolve()))),
+  };
+}
 
 async function openThreadlite(file, options) {
   const db = await open(file, options);

@@ -10,6 +10,8 @@ export const LABELS = {
   'naive-pool': 'naive pool',
   threadlite: 'threadlite',
   'threadlite-inline': 'threadlite inlineReads:50',
+  'node-sqlite3': 'node-sqlite3',
+  'threadlite-sqlite3': 'threadlite/sqlite3',
   idle: 'idle (noise floor)',
 };
 

@@ -20,7 +20,7 @@ import { formatText, writeDocs } from './report.mjs';
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const SCENARIOS = ['point-seq', 'point-64', 'groupby-4', 'all-100k', 'rw-90-10', 'http', 'insert-100k'];
 export const BASELINE = 'better-sqlite3';
-const ALL_DRIVERS = ['better-sqlite3', 'naive-pool', 'threadlite', 'threadlite-inline'];
+const ALL_DRIVERS = ['better-sqlite3', 'naive-pool', 'threadlite', 'threadlite-inline', 'node-sqlite3', 'threadlite-sqlite3'];
 
 function parseArgs(argv) {
   const opts = { quick: false, reps: undefined, scenarios: [], drivers: [], json: undefined, cpuProf: false, docs: true, from: undefined };

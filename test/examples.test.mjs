@@ -21,6 +21,7 @@ const cases = [
   ['examples/basic.mjs', [], /^basic example ok$/m, /^adults: ann, o'brien$/m],
   ['examples/kysely.mjs', [], /^kysely example ok$/m, /^streamed 2 books$/m],
   ['examples/drizzle.mjs', [], /^drizzle example ok$/m, /^Italo Calvino: Invisible Cities; /m],
+  ['examples/sqlite3-orms.mjs', [], /^sqlite3 orms example ok$/m, /^knex: ann, bob$/m],
   ['examples/http-server.mjs', ['--self-test'], /^self-test ok$/m, /^listening on http:\/\/127\.0\.0\.1:\d+$/m],
 ];
 
