@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Kysely, Migrator, sql } from 'kysely';
+import * as kyselyModule from 'kysely';
+import { Kysely, sql } from 'kysely';
 import { open, SqliteError } from 'threadlite';
 import { ThreadliteDialect } from 'threadlite/kysely';
 import { tempFile } from './helpers.mjs';
+
+// Kysely 0.29 moved Migrator to 'kysely/migration'; 0.28 (the oldest supported) exports it from 'kysely'.
+const { Migrator } = kyselyModule.Migrator ? kyselyModule : await import('kysely/migration');
 
 /** A Kysely instance on a fresh pool; destroyed (pool closed) when the test ends. */
 async function kyselyTemp(t, options = { readers: 2 }) {

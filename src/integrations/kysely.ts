@@ -14,7 +14,7 @@ import type {
   QueryCompiler,
   QueryResult,
   TransactionSettings,
-} from 'kysely';
+} from 'kysely' with { 'resolution-mode': 'import' };
 import type { Database } from '../database';
 import type { Queryable } from '../queryable';
 import type { Transaction } from '../transaction';
@@ -81,16 +81,19 @@ export class ThreadliteDialect implements Dialect {
   }
 
   /**
-   * Kysely's SQLite adapter, except that it reports transactional DDL (SQLite
-   * has it), so Kysely's `Migrator` runs each migration in a transaction and a
-   * failed one leaves nothing behind. `transactionalDdl: false` restores
-   * Kysely's default.
+   * Kysely's SQLite adapter, with two answers changed. It reports multiple
+   * connections: the pool queues writes for its writer and spreads reads over
+   * readers, so Kysely (≥ 0.29, which serialises every query of a
+   * single-connection adapter behind one mutex) must not queue a query on
+   * `kysely` behind an open transaction. And it reports transactional DDL
+   * (SQLite has it), so Kysely's `Migrator` runs each migration in a
+   * transaction and a failed one leaves nothing behind; `transactionalDdl:
+   * false` restores Kysely's answer.
    */
   createAdapter(): DialectAdapter {
-    const { SqliteAdapter } = kysely();
-    if (this.#config.transactionalDdl === false) return new SqliteAdapter();
-    const adapter = new SqliteAdapter();
-    Object.defineProperty(adapter, 'supportsTransactionalDdl', { value: true });
+    const adapter = new (kysely().SqliteAdapter)();
+    Object.defineProperty(adapter, 'supportsMultipleConnections', { value: true });
+    if (this.#config.transactionalDdl !== false) Object.defineProperty(adapter, 'supportsTransactionalDdl', { value: true });
     return adapter;
   }
 
@@ -100,10 +103,13 @@ export class ThreadliteDialect implements Dialect {
   }
 }
 
+/** Kysely's module namespace (ESM-only since 0.29, so its types are imported in `import` mode). */
+type KyselyModule = typeof import('kysely', { with: { 'resolution-mode': 'import' } });
+
 /** Loads Kysely's runtime on first use, so threadlite itself does not depend on it. */
-function kysely(): typeof import('kysely') {
+function kysely(): KyselyModule {
   try {
-    return require('kysely') as typeof import('kysely');
+    return require('kysely') as KyselyModule;
   } catch (err) {
     throw new Error('threadlite/kysely needs the kysely package: npm install kysely', { cause: err });
   }
