@@ -16,6 +16,7 @@ export {
   WorkerStartupError,
 } from './errors';
 export { DEFAULTS, type OpenOptions } from './options';
+export { closeShared, openShared } from './shared-pool';
 export type { PoolStats, WorkerStats } from './pool';
 export { type BatchResult, type BatchStatement, Queryable } from './queryable';
 export { RowIterator } from './row-iterator';
