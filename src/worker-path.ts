@@ -34,7 +34,7 @@ function findWorker(): string {
   if (existsSync(beside)) return beside;
   const tried = [beside];
   const mainScript = process.argv[1];
-  const bases = [process.cwd(), ...(mainScript ? [dirname(resolve(mainScript))] : [])];
+  const bases = new Set([process.cwd(), ...(mainScript ? [dirname(resolve(mainScript))] : [])]);
   for (const base of bases) {
     try {
       // A require made at run time from a computed path: bundlers leave it alone.
