@@ -20,7 +20,7 @@ import {
   skipReason,
   startServer,
   waitFor,
-} from './fixtures/ssr-app.mjs';
+} from '../fixtures/ssr-app.mjs';
 
 const ASTRO = 'node_modules/astro/astro.js';
 const QUIET = { ASTRO_TELEMETRY_DISABLED: '1' };

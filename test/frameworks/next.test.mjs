@@ -21,7 +21,7 @@ import {
   skipReason,
   startServer,
   waitFor,
-} from './fixtures/ssr-app.mjs';
+} from '../fixtures/ssr-app.mjs';
 
 const NEXT = 'node_modules/next/dist/bin/next';
 const QUIET = { NEXT_TELEMETRY_DISABLED: '1' };
