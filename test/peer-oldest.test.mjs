@@ -1,70 +1,11 @@
-// The peer dependency ranges, checked with npm itself: threadlite installs
-// beside the newest and the oldest release each range allows (and npm refuses
-// one outside it), and the Kysely, Drizzle and Prisma tests pass against the
-// oldest releases too. (The regular suite runs them against the newest: the
-// devDependencies.) Needs the npm registry; runs on Node 20 only (CI time).
+// The Kysely, Drizzle and Prisma tests, run against the oldest release each
+// peer range allows (the regular suite runs them against the newest: the
+// devDependencies). Needs the npm registry; runs on Node 20 only (CI time).
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { tempDir } from './helpers.mjs';
-
-const root = fileURLToPath(new URL('..', import.meta.url));
-const run = promisify(execFile);
-const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-const skip = process.versions.node.startsWith('20.') ? false : `runs on Node 20 only (CI time); this is Node ${process.versions.node}`;
-
-/** The lowest version a range like `^0.28.0 || ^0.29.0` allows. */
-function oldest(range) {
-  const versions = range.match(/\d+\.\d+\.\d+/g) ?? [];
-  assert.ok(versions.length > 0, `no version in ${range}`);
-  const key = (v) => v.split('.').map(Number);
-  return versions.sort((a, b) => {
-    const [x, y] = [key(a), key(b)];
-    return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
-  })[0];
-}
-
-/** The version installed for this repository's own tests (the newest, per the devDependencies). */
-function installed(name) {
-  return JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')).version;
-}
-
-const peers = Object.keys(pkg.peerDependencies);
-const OLDEST = Object.fromEntries(peers.map((name) => [name, oldest(pkg.peerDependencies[name])]));
-const NEWEST = Object.fromEntries(peers.map((name) => [name, installed(name)]));
-
-async function npm(args, cwd) {
-  try {
-    return await run('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd, timeout: 300_000, maxBuffer: 64 << 20 });
-  } catch (err) {
-    err.message += `\n${err.stdout}\n${err.stderr}`;
-    throw err;
-  }
-}
-
-test('npm resolves threadlite beside the newest and the oldest peer releases, and refuses one outside a range', { skip, timeout: 600_000 }, async (t) => {
-  const dir = tempDir(t);
-  const { stdout } = await npm(['pack', root, '--pack-destination', dir, '--silent'], dir);
-  const tarball = join(dir, stdout.trim().split('\n').pop());
-  const resolve = async (versions) => {
-    const project = join(dir, `p${Math.random().toString(36).slice(2)}`);
-    mkdirSync(project);
-    writeFileSync(join(project, 'package.json'), '{"name":"app","private":true}');
-    const specs = Object.entries(versions).map(([name, version]) => `${name}@${version}`);
-    await npm(['install', '--package-lock-only', '--ignore-scripts', tarball, ...specs], project);
-    const lock = JSON.parse(readFileSync(join(project, 'package-lock.json'), 'utf8'));
-    return Object.fromEntries(Object.keys(versions).map((name) => [name, lock.packages[`node_modules/${name}`]?.version]));
-  };
-  assert.deepEqual(await resolve(NEWEST), NEWEST);
-  assert.deepEqual(await resolve(OLDEST), OLDEST);
-  // The check can fail: a Kysely older than the range is an ERESOLVE.
-  await assert.rejects(resolve({ kysely: '0.27.6' }), /ERESOLVE/);
-  t.diagnostic(`newest ${JSON.stringify(NEWEST)}; oldest ${JSON.stringify(OLDEST)}`);
-});
+import { npm, OLDEST, root, run, skip } from './fixtures/peers.mjs';
 
 test('the Kysely, Drizzle and Prisma tests pass against the oldest peer releases', { skip, timeout: 900_000 }, async (t) => {
   // A copy of the built package and its integration tests, in
