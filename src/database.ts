@@ -1,7 +1,17 @@
 /**
  * The public face of a pool: {@link open} and {@link Database}.
  */
+import { type BackupOptions, type BackupResult, runBackup } from './backup';
 import { InlineReader } from './inline-reader';
+import {
+  type CheckpointMode,
+  type CheckpointResult,
+  type PragmaOptions,
+  runCheckpoint,
+  runPragma,
+  runSerialize,
+  type SerializeOptions,
+} from './operations';
 import { Pool, type PoolStats, type Target } from './pool';
 import { type OpenOptions, resolveOptions } from './options';
 import { localize, type NewRequest, Queryable } from './queryable';
@@ -15,13 +25,19 @@ import type { WorkerHandle } from './worker-handle';
  * thread. Rejects with the `SqliteError` (e.g. `SQLITE_CANTOPEN`) or the
  * error the `setup` module threw, if a connection cannot open.
  *
+ * Given a `Buffer` (or `Uint8Array`) made by {@link Database.serialize}, it
+ * opens an in-memory copy of that database, as better-sqlite3's
+ * `new Database(buffer)` does (one connection, no readers; `readonly` is honoured).
+ *
  * ```ts
  * import { open } from 'threadlite';
  * const db = await open('app.db', { readers: 4 });
+ * const copy = await open(await db.serialize());
  * ```
  */
-export async function open(file: string, options?: OpenOptions): Promise<Database> {
-  const resolved = resolveOptions(file, options);
+export async function open(file: string | Uint8Array, options?: OpenOptions): Promise<Database> {
+  const image = file instanceof Uint8Array ? file : undefined;
+  const resolved = resolveOptions(image === undefined ? file : ':memory:', options, image);
   let pool: Pool | undefined;
   try {
     pool = await Pool.start(resolved);
@@ -105,7 +121,11 @@ export class Database extends Queryable {
   async transaction<R>(fn: (tx: Transaction) => Promise<R> | R, options?: TransactionOptions): Promise<R> {
     if (typeof fn !== 'function') throw new TypeError('Expected first argument to be a function');
     const outer = currentTransaction.getStore();
-    if (outer !== undefined && outer.belongsTo(this.#pool) && outer.active) return outer.transaction(fn);
+    if (outer !== undefined && outer.belongsTo(this.#pool)) {
+      // Inside a transaction's callback: a savepoint of it, or, once it has ended, nothing at all.
+      if (outer.active) return outer.transaction(fn);
+      throw outer.closedReason;
+    }
     const mode = options?.mode ?? 'immediate';
     let lease: Awaited<ReturnType<Pool['acquire']>>;
     try {
@@ -136,6 +156,71 @@ export class Database extends Queryable {
   }
 
   /**
+   * Copies the database into `destination` with SQLite's online backup, from
+   * one snapshot on a reader: writes go on meanwhile, and none committed after
+   * the backup began is in the copy. The pages go to a temporary file in the
+   * destination's directory, which is fsynced and renamed over `destination`
+   * only once complete: a failed or cancelled backup leaves no partial file.
+   * See {@link BackupOptions} for pacing (`progress`, `pagesPerStep`) and
+   * cancellation (`signal`). On a pool without readers it runs on the writer,
+   * and writes wait for it.
+   *
+   * ```ts
+   * const { totalPages } = await db.backup(`backups/app-${Date.now()}.db`, {
+   *   progress: ({ totalPages, remainingPages }) => console.log(`${totalPages - remainingPages}/${totalPages}`),
+   *   signal: AbortSignal.timeout(60_000),
+   * });
+   * ```
+   */
+  backup(destination: string, options?: BackupOptions): Promise<BackupResult> {
+    return runBackup(this.#pool, destination, options);
+  }
+
+  /**
+   * The database as a `Buffer` (`sqlite3_serialize`), as better-sqlite3's
+   * `db.serialize()`: the committed state, read on a reader. Open it again
+   * with `open(buffer)`.
+   *
+   * ```ts
+   * const image = await db.serialize();
+   * const copy = await open(image);
+   * ```
+   */
+  serialize(options?: SerializeOptions): Promise<Buffer> {
+    return runSerialize(this, this.#pool, options);
+  }
+
+  /**
+   * Runs `PRAGMA source` on the writer, in order with the writes, and returns
+   * what better-sqlite3's `db.pragma()` returns: all rows, or with `simple` the
+   * first column of the first row. It changes the writer's connection only:
+   * give settings every connection needs in the `pragmas` option.
+   *
+   * ```ts
+   * const version = await db.pragma('user_version', { simple: true });
+   * const columns = await db.pragma('table_info(users)');
+   * ```
+   */
+  pragma(source: string, options?: PragmaOptions): Promise<unknown> {
+    return runPragma(this, source, options);
+  }
+
+  /**
+   * Checkpoints the WAL (`PRAGMA wal_checkpoint(mode)`, default `PASSIVE`) on
+   * the writer and returns SQLite's counts. `TRUNCATE` also empties the WAL
+   * file; FULL, RESTART and TRUNCATE wait up to `busyTimeout` for readers,
+   * and report `busy: 1` if one (a backup, a `read()` snapshot, Litestream)
+   * still holds an older snapshot.
+   *
+   * ```ts
+   * const { busy, log, checkpointed } = await db.checkpoint('TRUNCATE');
+   * ```
+   */
+  checkpoint(mode?: CheckpointMode, options?: CallOptions): Promise<CheckpointResult> {
+    return runCheckpoint(this, mode, options);
+  }
+
+  /**
    * Queue and worker counters for a health endpoint.
    *
    * ```ts
@@ -162,14 +247,16 @@ export class Database extends Queryable {
   }
 
   /** @internal */
-  protected submit(request: NewRequest, target: Target, options: CallOptions | undefined, pinned?: WorkerHandle) {
+  protected submit(request: NewRequest, target: Target, options: CallOptions | undefined, pinned?: WorkerHandle, continuation?: boolean) {
     const tx = currentTransaction.getStore();
-    if (tx !== undefined && tx.active && tx.belongsTo(this.#pool) && pinned === undefined) {
+    if (tx !== undefined && tx.belongsTo(this.#pool) && pinned === undefined) {
       // db.run() inside db.transaction(): join the transaction rather than
-      // wait behind it for ever.
+      // wait behind it for ever. Once that transaction has ended (committed,
+      // rolled back, timed out), a call still made from its callback must not
+      // run on its own, outside any transaction.
       return tx.submitFromOutside(request, options);
     }
-    return this.#pool.submit(request, target, options, { pinned });
+    return this.#pool.submit(request, target, options, { pinned, continuation });
   }
 
   /** @internal */

@@ -2,6 +2,7 @@
  * threadlite: non-blocking SQLite for Node.js servers. better-sqlite3
  * connections run in worker threads; this module is the only public entry.
  */
+export type { BackupOptions, BackupResult } from './backup';
 export { Database, open } from './database';
 export {
   AbortError,
@@ -15,6 +16,7 @@ export {
   WorkerCrashedError,
   WorkerStartupError,
 } from './errors';
+export type { CheckpointMode, CheckpointResult, PragmaOptions, SerializeOptions } from './operations';
 export { DEFAULTS, type OpenOptions } from './options';
 export { closeShared, openShared } from './shared-pool';
 export type { PoolStats, WorkerStats } from './pool';

@@ -64,6 +64,13 @@ export interface OpenOptions {
   /** Milliseconds a `db.transaction()` or `db.read()` may stay open before it is rolled back. Default `30000`; `0` = none. */
   transactionTimeout?: number;
   /**
+   * Milliseconds `close()` lets work already submitted (queued calls, running
+   * statements, open transactions) finish. Past it, queued calls reject with
+   * `PoolClosedError`, running statements are interrupted inside SQLite and
+   * open transactions roll back, so `close()` always settles. Default `5000`.
+   */
+  closeTimeout?: number;
+  /**
    * Opt-in inline path: a budget in microseconds. When above 0, a read-only
    * connection is also opened on the main thread, and a read whose observed
    * cost on the workers stays under this budget (a point lookup: ~5–20 µs)
@@ -74,6 +81,15 @@ export interface OpenOptions {
    * The budget bounds each blocking step: keep it in tens of microseconds.
    */
   inlineReads?: number;
+  /**
+   * How hard a commit is pushed to disk (`PRAGMA synchronous`, set on every
+   * connection). Default: SQLite's `NORMAL` under `wal` (an acknowledged commit
+   * survives a crash of the process, and a power loss may roll back the last
+   * commits), else SQLite's own default, `FULL`. `'FULL'` syncs the WAL at every
+   * commit, so an acknowledged commit also survives a power loss, at the cost of
+   * one fsync per write transaction. See docs/operations.md.
+   */
+  synchronous?: 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA';
 }
 
 /** The default of every option that has one. */
@@ -96,6 +112,8 @@ export const DEFAULTS = Object.freeze({
   maxQueue: 100_000,
   /** {@link OpenOptions.transactionTimeout}, in milliseconds. */
   transactionTimeout: 30_000,
+  /** {@link OpenOptions.closeTimeout}, in milliseconds. */
+  closeTimeout: 5000,
   /** {@link OpenOptions.inlineReads}: off. */
   inlineReads: 0,
 });
@@ -119,7 +137,10 @@ export interface ResolvedOptions {
   readonly workerPath: string;
   readonly resourceLimits: ResourceLimits | undefined;
   readonly transactionTimeout: number;
+  readonly closeTimeout: number;
   readonly inlineReads: number;
+  /** The serialized image the writer opens (`open(buffer)`), or undefined. */
+  readonly deserialize: Uint8Array | undefined;
 }
 
 const KNOWN = new Set<string>([
@@ -137,11 +158,13 @@ const KNOWN = new Set<string>([
   'workerPath',
   'resourceLimits',
   'transactionTimeout',
+  'closeTimeout',
   'inlineReads',
+  'synchronous',
 ]);
 
 /** Validates `open()`'s arguments and fills in defaults; throws `TypeError`/`RangeError` naming the option. @internal */
-export function resolveOptions(file: unknown, options: OpenOptions | undefined): ResolvedOptions {
+export function resolveOptions(file: unknown, options: OpenOptions | undefined, image?: Uint8Array): ResolvedOptions {
   if (typeof file !== 'string') throw new TypeError('Expected the database file name to be a string');
   if (options === undefined || options === null) options = {};
   if (typeof options !== 'object') throw new TypeError('Expected options to be an object');
@@ -168,6 +191,15 @@ export function resolveOptions(file: unknown, options: OpenOptions | undefined):
       pragmas.push([name, String(value)]);
     }
   }
+  if (options.synchronous !== undefined) {
+    if (!['OFF', 'NORMAL', 'FULL', 'EXTRA'].includes(options.synchronous)) {
+      throw new TypeError("options.synchronous must be 'OFF', 'NORMAL', 'FULL' or 'EXTRA'");
+    }
+    if (pragmas.some(([name]) => name.toLowerCase() === 'synchronous')) {
+      throw new TypeError('Give either options.synchronous or options.pragmas.synchronous, not both');
+    }
+    pragmas.push(['synchronous', options.synchronous]);
+  }
   return Object.freeze({
     file: inMemory || isAbsolute(file) ? file : resolve(file),
     inMemory,
@@ -184,7 +216,9 @@ export function resolveOptions(file: unknown, options: OpenOptions | undefined):
     maxQueue: count(options.maxQueue, 'maxQueue', DEFAULTS.maxQueue, 0, Number.MAX_SAFE_INTEGER, true),
     workerPath: workerPath(options.workerPath),
     resourceLimits: limits(options.resourceLimits),
+    deserialize: image,
     inlineReads: inMemory ? 0 : count(options.inlineReads, 'inlineReads', DEFAULTS.inlineReads, 0, 10_000),
+    closeTimeout: count(options.closeTimeout, 'closeTimeout', DEFAULTS.closeTimeout, 0, 2 ** 31 - 1),
     transactionTimeout: count(
       options.transactionTimeout,
       'transactionTimeout',

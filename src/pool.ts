@@ -14,9 +14,10 @@ import {
   WorkerCrashedError,
   WorkerStartupError,
 } from './errors';
+import { nativeStatusWarnOnce } from './native/interrupt';
 import { callTimeout, type ResolvedOptions } from './options';
 import { TUNING } from './tuning';
-import { isBounced, type NewRequest, type Request, type Response } from './protocol';
+import { CANCELLED_CODE, isBounced, type NewRequest, type Request, type Response } from './protocol';
 import type { CallOptions } from './types';
 import { type Dispatch, type ExitReport, WorkerHandle } from './worker-handle';
 
@@ -34,6 +35,14 @@ const MAX_TRACKED_SQL = 10_000;
 const STALL_MS = 25;
 /** A worker that dies sooner than this after opening, unasked, is respawned with a growing delay. */
 const RAPID_CRASH_MS = 1000;
+/**
+ * How long an interrupted statement may take to stop before its worker is
+ * terminated: SQLite stops within milliseconds, but a user function running
+ * JavaScript never returns to SQLite to notice the interrupt.
+ */
+const INTERRUPT_GRACE_MS = 1000;
+/** After close's grace period, how long a thread may take to exit before close() stops waiting for it. */
+const EXIT_GRACE_MS = 1000;
 
 /** A failure reported by a worker, rebuilt into an error class by the awaiting caller. @internal */
 export class RemoteError {
@@ -68,6 +77,10 @@ interface Job extends Dispatch {
   cancellable: boolean;
   worker: WorkerHandle | undefined;
   settled: boolean;
+  /** Set when the call was cancelled while on a worker that can interrupt: its answer decides the outcome. */
+  cancelledBy: Error | undefined;
+  /** Terminates the worker if the interrupted statement does not stop (see INTERRUPT_GRACE_MS). */
+  graceTimer: NodeJS.Timeout | undefined;
   readonly resolve: (response: { value: unknown; worker: WorkerHandle }) => void;
   readonly reject: (err: unknown) => void;
   disarm: (() => void) | undefined;
@@ -88,6 +101,10 @@ type QueueItem = Job | LeaseWaiter;
 export interface WorkerStats {
   /** `writer` or `reader`. */
   role: 'writer' | 'reader';
+  /** The worker thread's `threadId` (changes when the worker is replaced). */
+  threadId: number;
+  /** Whether a cancelled statement on this connection is stopped inside SQLite (`sqlite3_interrupt`) rather than by terminating the worker. */
+  interruptible: boolean;
   /** `starting`, `ready`, `exited` (being replaced) or `failed` (gave up starting). */
   state: 'starting' | 'ready' | 'exited' | 'failed';
   /** Calls sent to this worker and not yet answered. */
@@ -114,6 +131,14 @@ export interface PoolStats {
   rejected: number;
   /** Workers started to replace one that died or was terminated. */
   respawns: number;
+  /**
+   * How cancelled statements stop: `interrupt` (inside SQLite, the worker
+   * stays) or `terminate` (threadlite's native library is not available:
+   * the worker is replaced; see {@link PoolStats.interruptUnavailable}).
+   */
+  cancellation: 'interrupt' | 'terminate';
+  /** Why cancellation falls back to `terminate`, when it does. */
+  interruptUnavailable?: string;
   /** One entry per connection: the writer first, then the readers. */
   workers: WorkerStats[];
 }
@@ -148,6 +173,8 @@ export class Pool {
   /** Set when the writer slot gave up starting: every write fails with it. */
   #writerFailure: Error | undefined;
   readonly #leases = new Set<Lease>();
+  /** Pending respawns with a backoff delay; cleared when the pool shuts down. */
+  readonly #respawnTimers = new Set<NodeJS.Timeout>();
   readonly #stats = { completed: 0, failed: 0, timedOut: 0, aborted: 0, rejected: 0, respawns: 0 };
 
   private constructor(options: ResolvedOptions) {
@@ -157,13 +184,18 @@ export class Pool {
 
   /** Starts the writer, then the readers (which need the file the writer creates). */
   static async start(options: ResolvedOptions): Promise<Pool> {
+    nativeStatusWarnOnce();
     const pool = new Pool(options);
     try {
       await pool.#writer.ready;
       for (let slot = 1; slot <= options.readers; slot++) pool.#readers.push(pool.#spawn('reader', slot));
       await Promise.all(pool.#readers.map((r) => r.ready));
     } catch (err) {
+      // Nothing may outlive a failed open(): no respawn, no retry timer, no thread.
       pool.#closed = true;
+      pool.#shutdown = true;
+      for (const timer of pool.#respawnTimers) clearTimeout(timer);
+      pool.#respawnTimers.clear();
       await Promise.all([pool.#writer, ...pool.#readers].map((w) => w.terminate()));
       throw err;
     }
@@ -216,11 +248,11 @@ export class Pool {
     request: NewRequest,
     target: Target,
     options: CallOptions | undefined,
-    via: { lease?: Lease; pinned?: WorkerHandle } = {},
+    via: { lease?: Lease; pinned?: WorkerHandle; continuation?: boolean } = {},
   ): Promise<{ value: unknown; worker: WorkerHandle }> {
     const lease = via.lease;
     if (lease?.closedBy !== undefined) return Promise.reject(lease.closedBy);
-    if (lease === undefined && via.pinned === undefined) {
+    if (lease === undefined && via.pinned === undefined && via.continuation !== true) {
       if (this.#closed) return Promise.reject(new PoolClosedError());
       if (this.#queued >= this.options.maxQueue) {
         this.#stats.rejected++;
@@ -247,6 +279,8 @@ export class Pool {
         cancellable: false,
         worker: undefined,
         settled: false,
+        cancelledBy: undefined,
+        graceTimer: undefined,
         resolve,
         reject,
         disarm: undefined,
@@ -309,36 +343,77 @@ export class Pool {
   stats(): PoolStats {
     const workers = [this.#writer, ...this.#readers].map((w) => ({
       role: w.role,
+      threadId: w.threadId,
+      interruptible: w.interruptible,
       state: (w.role === 'writer' && this.#writerFailure !== undefined ? 'failed' : w.state) as PoolStats['workers'][number]['state'],
       inflight: w.inflight,
       leased: w.leased,
     }));
-    return {
+    const native = nativeStatusWarnOnce();
+    const interruptible = workers.every((w) => w.interruptible || w.state !== 'ready');
+    const stats: PoolStats = {
       queued: this.#queued,
       running: workers.reduce((sum, w) => sum + w.inflight, 0),
       ...this.#stats,
+      cancellation: native.available && interruptible ? 'interrupt' : 'terminate',
       workers,
     };
+    if (!native.available) stats.interruptUnavailable = native.reason;
+    else if (!interruptible) stats.interruptUnavailable = 'a worker could not load the native library';
+    return stats;
   }
 
-  /** Lets submitted work finish, then closes every connection (readers first, the writer last). */
+  /**
+   * Lets submitted work finish for up to `closeTimeout` ms, then stops what
+   * is left (queued calls reject with `PoolClosedError`, running statements
+   * are interrupted, transactions roll back), and closes every connection
+   * (readers first, the writer last). Always settles.
+   */
   close(): Promise<void> {
     this.#closed = true;
     this.#closing ??= (async () => {
-      await new Promise<void>((resolve) => {
+      const idle = new Promise<void>((resolve) => {
         this.#idleWaiters.push(resolve);
         this.#checkIdle();
       });
+      const grace = this.options.closeTimeout;
+      let timer: NodeJS.Timeout | undefined;
+      const expired = new Promise<'expired'>((resolve) => {
+        timer = setTimeout(() => resolve('expired'), grace);
+      });
+      if ((await Promise.race([idle, expired])) === 'expired') {
+        this.#stopEverything(new PoolClosedError(`The database was closed: the call was still running or waiting after closeTimeout (${grace} ms)`));
+        await idle;
+      }
+      clearTimeout(timer);
       this.#shutdown = true;
+      for (const respawn of this.#respawnTimers) clearTimeout(respawn);
+      this.#respawnTimers.clear();
       const closeOne = (worker: WorkerHandle) => worker.close(this.#nextId++);
       // Terminated workers may still be inside a native statement: wait for
-      // them to end, so that no thread uses the file once close() resolves.
-      await Promise.all([...this.#dying].map((w) => w.keepAlive()));
+      // them to end, so that no thread uses the file once close() resolves;
+      // but not for ever (without the native library such a thread cannot be stopped).
+      await Promise.race([Promise.all([...this.#dying].map((w) => w.keepAlive())), delay(EXIT_GRACE_MS)]);
       await Promise.all(this.#readers.map(closeOne));
       // The writer closes last: the last connection checkpoints and removes the WAL.
       await closeOne(this.#writer);
     })();
     return this.#closing;
+  }
+
+  /** close() ran out of patience: fail the queue, end leases, cancel running calls. */
+  #stopEverything(err: Error): void {
+    for (const queue of [this.#writeQueue, this.#lightQueue, this.#heavyQueue] as QueueItem[][]) {
+      for (const item of queue.splice(0)) {
+        this.#queued--;
+        this.#fail(item, err);
+      }
+    }
+    for (const lease of [...this.#leases]) {
+      this.release(lease, err);
+      queueMicrotask(() => lease.onBroken?.(err));
+    }
+    for (const worker of [this.#writer, ...this.#readers]) this.stopWork(worker, err);
   }
 
   // ---- queueing --------------------------------------------------------
@@ -419,31 +494,77 @@ export class Pool {
     };
   }
 
-  /** A call's deadline passed or its signal fired: reject now, whatever it is doing. */
+  /**
+   * A call's deadline passed or its signal fired. Queued: it leaves the queue
+   * and rejects. On a worker that can interrupt: the worker skips it if it
+   * has not begun, else SQLite is interrupted, and the worker's answer
+   * decides (a statement that finished anyway resolves: it did run). On a
+   * worker that cannot: it rejects now and the worker is replaced.
+   */
   #cancel(item: QueueItem, err: Error): void {
     if (item.settled) return;
-    if (err instanceof TimeoutError) this.#stats.timedOut++;
-    else this.#stats.aborted++;
     const queued = this.#dequeue(item);
     if ('lease' in item && item.lease === true) {
       this.#settleWaiter(item, err);
+      // What waited behind it may go now.
+      this.#pump();
       return;
     }
     const job = item as Job;
     const worker = job.worker;
-    this.#settle(job, err);
-    if (!queued && worker !== undefined && job.request.op !== 'close-cursor') {
-      // Running (or sent and waiting behind others on that worker): the only
-      // way to stop it is to stop the thread.
+    if (queued || worker === undefined || job.request.op === 'close-cursor' || job.cancelledBy !== undefined) {
+      this.#settle(job, err);
+    } else if (worker.interruptible) {
+      job.cancelledBy = err;
+      if (worker.cancel(job) === 'skipped') this.#settle(job, err);
+      else {
+        job.graceTimer = setTimeout(() => this.#graceExpired(job, worker), INTERRUPT_GRACE_MS);
+      }
+    } else {
+      this.#settle(job, err);
+      // Running (or sent and waiting behind others on that worker): without
+      // interrupt, the only way to stop it is to stop the thread.
       this.recycle(worker);
     }
     this.#pump();
+  }
+
+  /**
+   * An interrupted statement did not stop within the grace period: it is
+   * inside a user function running JavaScript. Terminate the worker, unless
+   * the statement has finished meanwhile (its answer is on its way).
+   */
+  #graceExpired(job: Job, worker: WorkerHandle): void {
+    job.graceTimer = undefined;
+    if (job.settled || job.worker !== worker) return;
+    if (!worker.isRunning(job.request.id)) {
+      job.graceTimer = setTimeout(() => this.#graceExpired(job, worker), INTERRUPT_GRACE_MS);
+      return;
+    }
+    this.#settle(job, job.cancelledBy);
+    this.recycle(worker);
+  }
+
+  /**
+   * Stops whatever runs on `worker` (a lease holder's statement past the
+   * transaction timeout, or work past close's grace period): each in-flight
+   * call is cancelled with `err`.
+   */
+  stopWork(worker: WorkerHandle, err: Error): void {
+    if (!worker.interruptible) {
+      if (worker.inflight > 0) this.recycle(worker);
+      return;
+    }
+    for (const dispatch of worker.pending()) this.#cancel(dispatch as Job, err);
   }
 
   #settle(job: Job, err: unknown, value?: unknown, worker?: WorkerHandle): void {
     if (job.settled) return;
     job.settled = true;
     job.disarm?.();
+    if (job.graceTimer !== undefined) clearTimeout(job.graceTimer);
+    if (err instanceof TimeoutError) this.#stats.timedOut++;
+    else if (err instanceof AbortError) this.#stats.aborted++;
     if (err === undefined) {
       // A bounced probe is half of one call: the call counts when its second half settles.
       if (!isBounced(value)) this.#stats.completed++;
@@ -460,6 +581,8 @@ export class Pool {
     waiter.disarm?.();
     if (err === undefined) waiter.resolve(lease as Lease);
     else {
+      if (err instanceof TimeoutError) this.#stats.timedOut++;
+      else if (err instanceof AbortError) this.#stats.aborted++;
       this.#stats.failed++;
       waiter.reject(err);
     }
@@ -539,9 +662,10 @@ export class Pool {
       this.#queued--;
       this.#sendTo(this.#heavyQueue.splice(index, 1)[0] as Job, idle);
     }
-    // No reader is up (they are restarting): an idle writer serves waiting
-    // reads, heavy or not, rather than leave them to wait out the backoff.
-    if (this.#heavyQueue.length > 0 && !this.#readers.some((r) => r.state === 'ready') && this.#writerCanServeRead()) {
+    // No reader can take it (restarting, or every one held by a read snapshot
+    // or transaction): an idle writer serves waiting reads, heavy or not,
+    // rather than leave them to wait out the backoff or the snapshot.
+    if (this.#heavyQueue.length > 0 && !this.#readers.some((r) => r.state === 'ready' && !r.leased) && this.#writerCanServeRead()) {
       this.#queued--;
       this.#sendTo(this.#heavyQueue.shift() as Job, this.#writer);
     }
@@ -579,6 +703,8 @@ export class Pool {
    */
   #accepts(worker: WorkerHandle, cancellable: boolean): boolean {
     if (worker.inflight === 0) return true;
+    // A worker that can interrupt stops exactly the cancelled call: pipeline freely.
+    if (worker.interruptible) return worker.inflight < PIPELINE_DEPTH;
     return !cancellable && worker.cancellable === 0 && worker.inflight < PIPELINE_DEPTH;
   }
 
@@ -624,8 +750,9 @@ export class Pool {
     if (job.cancellable) worker.cancellable--;
     const sql = job.sql;
     if (sql !== undefined && job.request.op !== 'next') {
-      // A bounced probe did not run: its cost says nothing about the statement.
-      if (!(response.ok && response.bounced === true)) {
+      // A bounced probe did not run, and a describe (columns(), info()) only
+      // prepared: their cost says nothing about the statement's executions.
+      if (!(response.ok && response.bounced === true) && job.request.op !== 'describe') {
         if (this.#costs.size >= MAX_TRACKED_SQL) this.#costs.clear();
         const old = this.#costs.get(sql);
         const cost = old === undefined ? response.cost : old + COST_SMOOTHING * (response.cost - old);
@@ -637,7 +764,10 @@ export class Pool {
         this.#routes.set(sql, response.readerSafe);
       }
     }
-    if (response.ok) this.#settle(job, undefined, response.value, worker);
+    if (job.cancelledBy !== undefined && !response.ok && isInterruption(response.error.code)) {
+      // Stopped by our interrupt (or skipped): the caller learns why it was cancelled.
+      this.#settle(job, job.cancelledBy);
+    } else if (response.ok) this.#settle(job, undefined, response.value, worker);
     else this.#settle(job, new RemoteError(response.error));
     this.#pump();
   }
@@ -667,6 +797,7 @@ export class Pool {
         safeIntegers: o.safeIntegers,
         statementCacheSize: o.statementCacheSize,
         setup: o.setup,
+        deserialize: o.deserialize,
       },
       o.workerPath,
       o.resourceLimits,
@@ -693,8 +824,8 @@ export class Pool {
       const neverRan = report.notBegun.includes(job);
       // A read that finished but whose answer was lost can run again; a write
       // cannot, since it may have committed.
-      if (movable && job !== crashed && (neverRan || job.target === 'read')) requeue.push(job);
-      else this.#settle(job, new WorkerCrashedError(job.sql, report.cause));
+      if (movable && job.cancelledBy === undefined && job !== crashed && (neverRan || job.target === 'read')) requeue.push(job);
+      else this.#settle(job, job.cancelledBy ?? new WorkerCrashedError(job.sql, report.cause));
     }
     for (const lease of this.#leases) {
       if (lease.worker !== worker) continue;
@@ -750,14 +881,29 @@ export class Pool {
       this.#pump();
     };
     if (delay === 0) start();
-    // Referenced: calls waiting for this slot must keep the process alive.
-    else setTimeout(start, delay);
+    else {
+      // Referenced: calls waiting for this slot must keep the process alive.
+      const timer = setTimeout(() => {
+        this.#respawnTimers.delete(timer);
+        start();
+      }, delay);
+      this.#respawnTimers.add(timer);
+    }
   }
 
   #fail(item: QueueItem, err: Error): void {
     if ('lease' in item && item.lease === true) this.#settleWaiter(item, err);
     else this.#settle(item as Job, err);
   }
+}
+
+/** Whether an error code says a statement was stopped by the pool's own cancellation. */
+function isInterruption(code: string | undefined): boolean {
+  return code === 'SQLITE_INTERRUPT' || code === CANCELLED_CODE;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 function describe(cause: unknown): string {

@@ -6,6 +6,8 @@
  * a worker answers each array with one array of responses, in request order.
  */
 import type { SerializedError } from './errors';
+import type { OperationAction } from './operations-protocol';
+import type { Opaque } from './params';
 import type { BindParameters } from './types';
 
 /** Row shape a statement returns; mirrors better-sqlite3's raw/pluck/expand toggles. */
@@ -30,8 +32,16 @@ export interface WorkerConfig {
   safeIntegers: boolean;
   statementCacheSize: number;
   setup: string | undefined;
+  /** A serialized database the writer opens in memory instead of `file` (`open(buffer)`). */
+  deserialize?: Uint8Array;
   /** Int32 cells shared with the main thread; see {@link Cell}. */
   cells: SharedArrayBuffer;
+  /**
+   * threadlite's native library and this connection's slot in it, when the
+   * main thread could load it: the worker loads it into its connection so
+   * that cancelled statements can be interrupted (see src/native/interrupt.ts).
+   */
+  native: { path: string; entryPoint: string; slot: number } | undefined;
 }
 
 /** Indexes into the worker's shared Int32 cells. @internal */
@@ -44,9 +54,30 @@ export const Cell = {
   started: 0,
   /** Set to 1 by the main thread to ask user functions to stop (see `threadlite_interrupted()`). */
   interrupt: 1,
+  /**
+   * The id of the request whose statement is running, 0 between statements;
+   * -id for the instant the main thread interrupts it (native/threadlite.c).
+   */
+  current: 2,
+  /** The last request the main thread interrupted (written by the native library). */
+  interrupted: 3,
+  /** Set to 1 by the native library when the process exits: begin no more statements. */
+  halt: 4,
+  /** How many entries of the cancel set are in use; 0 lets the worker skip the scan. */
+  cancelCount: 5,
+  /**
+   * First of {@link CANCEL_SLOTS} cells holding ids of requests cancelled
+   * before they began (0 = free): the worker answers them without running them.
+   */
+  cancelSet: 6,
 } as const;
+/** Size of the cancel set: more than a worker has in flight at once (pipelining depth). @internal */
+export const CANCEL_SLOTS = 128;
 /** @internal */
-export const CELL_COUNT = 2;
+export const CELL_COUNT = Cell.cancelSet + CANCEL_SLOTS;
+
+/** `code` of the error a worker answers for a request cancelled before it began. @internal */
+export const CANCELLED_CODE = 'THREADLITE_CANCELLED';
 
 /** A statement execution: `all`, `get`, `run`, `iterate` (opens a cursor) or `describe`. @internal */
 export interface StatementRequest {
@@ -54,6 +85,8 @@ export interface StatementRequest {
   op: 'all' | 'get' | 'run' | 'iterate' | 'describe';
   sql: string;
   params?: BindParameters;
+  /** Stand-ins for values better-sqlite3 refuses (see src/params.ts). */
+  opaque?: Opaque[];
   mode: RowMode;
   /** `undefined` = the connection's default. */
   safeIntegers?: boolean;
@@ -101,7 +134,12 @@ export interface BatchRequest {
    * once per run, not once per statement (100k inserts are one run).
    * `params[i]` is `null` for a statement without parameters.
    */
-  groups: ReadonlyArray<{ sql: string; params: ReadonlyArray<BindParameters | null> }>;
+  groups: ReadonlyArray<{
+    sql: string;
+    params: ReadonlyArray<BindParameters | null>;
+    /** Stand-ins per parameter set, by index (see src/params.ts). */
+    opaque?: ReadonlyArray<readonly [index: number, opaque: Opaque[]]>;
+  }>;
 }
 
 /**
@@ -120,8 +158,15 @@ export interface CloseRequest {
   op: 'close';
 }
 
+/** A database-level operation (a backup step, serialize, pragma); see `operations-protocol.ts`. @internal */
+export interface OperationRequest {
+  id: number;
+  op: 'operation';
+  action: OperationAction;
+}
+
 /** @internal */
-export type Request = StatementRequest | ExecRequest | NextRequest | CloseCursorRequest | BatchRequest | CloseRequest;
+export type Request = StatementRequest | ExecRequest | NextRequest | CloseCursorRequest | BatchRequest | CloseRequest | OperationRequest;
 
 /** A request before the pool gives it an id. @internal */
 export type NewRequest = Request extends infer R ? (R extends Request ? Omit<R, 'id'> : never) : never;
@@ -181,7 +226,9 @@ export interface ErrorResponse {
 export type Response = OkResponse | ErrorResponse;
 
 /** First message from a worker: its connection is open, or it failed to open. @internal */
-export type StartupMessage = { type: 'ready' } | { type: 'startup-error'; error: SerializedError };
+export type StartupMessage =
+  | { type: 'ready'; /** Whether the connection loaded the native library (cancellation by interrupt). */ interruptible: boolean; nativeError?: string }
+  | { type: 'startup-error'; error: SerializedError };
 
 /** Message from a worker after startup. @internal */
 export interface ResponseMessage {

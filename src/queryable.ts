@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import { deserializeError, ThreadliteError } from './errors';
 import type { InlineReader } from './inline-reader';
 import { traced, workerName } from './tracing';
+import { encodeParams, type Opaque } from './params';
 import { RemoteError, type Target } from './pool';
 import { type BatchGroupResult, isBounced, type NewRequest, RowMode } from './protocol';
 import { RowIterator } from './row-iterator';
@@ -31,6 +32,8 @@ export abstract class Queryable {
     target: Target,
     options: CallOptions | undefined,
     pinned?: WorkerHandle,
+    /** The second half of a call already accepted (a bounced probe): not refused by a close() that came meanwhile. */
+    continuation?: boolean,
   ): Promise<{ value: unknown; worker: WorkerHandle }>;
 
   /** The database file name, for traces. @internal */
@@ -161,15 +164,16 @@ export abstract class Queryable {
   async batch(statements: readonly BatchStatement[], options?: CallOptions): Promise<BatchResult[]> {
     if (!Array.isArray(statements)) throw new TypeError('Expected an array of statements');
     // Consecutive statements with the same SQL travel as one group.
-    const groups: Array<{ sql: string; params: Array<BindParameters | null> }> = [];
+    const groups: Array<{ sql: string; params: Array<BindParameters | null>; opaque?: Array<readonly [number, Opaque[]]> }> = [];
     let last: (typeof groups)[number] | undefined;
     for (let i = 0; i < statements.length; i++) {
       const entry = statements[i];
       const [sql, params] = typeof entry === 'string' ? [entry] : Array.isArray(entry) ? entry : [];
       if (typeof sql !== 'string') throw new TypeError(`batch[${i}] must be a SQL string or a [sql, params] pair`);
-      checkParams(params);
+      const wire = encodeParams(params);
       if (last === undefined || last.sql !== sql) groups.push((last = { sql, params: [] }));
-      last.params.push(params === undefined ? null : (params as BindParameters));
+      if (wire.opaque !== undefined) (last.opaque ??= []).push([last.params.length, wire.opaque]);
+      last.params.push(wire.params === undefined ? null : wire.params);
     }
     const summary = groups.map((g) => g.sql).join(';\n');
     const answers = await traced('batch', summary, this.databaseName, async (trace) => {
@@ -236,7 +240,7 @@ export abstract class Queryable {
         delete flagged.probe;
         const timeout = this.timeoutOf(options);
         const rest = timeout > 0 ? { ...options, timeout: Math.max(1, Math.ceil(timeout - (performance.now() - started))) } : options;
-        return await this.submit(flagged, probe === 'write' ? 'read' : 'write', rest);
+        return await this.submit(flagged, probe === 'write' ? 'read' : 'write', rest, undefined, true);
       }
       return await this.submit(request, target, options, pinned);
     } catch (err) {

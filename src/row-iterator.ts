@@ -208,7 +208,8 @@ export class RowIterator<T> implements AsyncIterableIterator<T> {
         await this.#owner.call({ op: 'close-cursor', cursor: this.#cursor }, 'read', undefined, this.#worker);
       }
     }
-    this.#finished = true;
+    // Closed before its first chunk, too: no listener stays on the caller's signal.
+    this.#release();
     return { done: true, value: undefined };
   }
 }

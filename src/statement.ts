@@ -4,6 +4,7 @@
  * SQL itself, so one handle can run on any connection.
  */
 import type { Queryable } from './queryable';
+import { encodeParams, type Opaque } from './params';
 import { checkParams } from './queryable';
 import { RowIterator } from './row-iterator';
 import { type NewRequest, RowMode, type RowsPayload } from './protocol';
@@ -100,7 +101,8 @@ export class Statement<T = Record<string, unknown>> {
       let rows: unknown[];
       let answeredBy: string;
       const inline = this.#owner.inlineFor(this.source, options);
-      const inlined = inline?.run(this.source, op, request.params, this.#mode, this.#safeIntegers) ?? NOT_INLINE;
+      // The inline path binds the caller's own values: better-sqlite3 sees exactly what it would see.
+      const inlined = inline?.run(this.source, op, this.#rawParams(params), this.#mode, this.#safeIntegers) ?? NOT_INLINE;
       if (inlined !== NOT_INLINE) {
         rows = op === 'all' ? (inlined as unknown[]) : inlined === undefined ? [] : [inlined];
         answeredBy = 'main';
@@ -170,21 +172,25 @@ export class Statement<T = Record<string, unknown>> {
     return this;
   }
 
-  #request(op: 'all' | 'get' | 'run' | 'iterate' | 'describe', params: BindParameters | undefined) {
-    if (this.#bound !== undefined) {
-      if (params !== undefined) throw new TypeError('This statement already has bound parameters');
-      params = this.#bound.params;
-    } else {
-      checkParams(params);
-    }
+  /** The parameters a call binds: its own, or those of `bind()`. */
+  #rawParams(params: BindParameters | undefined): BindParameters | undefined {
+    if (this.#bound === undefined) return params;
+    if (params !== undefined) throw new TypeError('This statement already has bound parameters');
+    return this.#bound.params;
+  }
+
+  #request(op: 'all' | 'get' | 'run' | 'iterate' | 'describe', raw: BindParameters | undefined) {
+    const { params, opaque } = encodeParams(this.#rawParams(raw));
     const request: {
       op: typeof op;
       sql: string;
       mode: RowMode;
       params?: BindParameters;
+      opaque?: Opaque[];
       safeIntegers?: boolean;
     } = { op, sql: this.source, mode: this.#mode };
     if (params !== undefined) request.params = params;
+    if (opaque !== undefined) request.opaque = opaque;
     if (this.#safeIntegers !== undefined) request.safeIntegers = this.#safeIntegers;
     return request;
   }

@@ -16,6 +16,9 @@ import type { WorkerHandle } from './worker-handle';
  */
 export const currentTransaction = new AsyncLocalStorage<Transaction>();
 
+/** The transaction whose savepoint callback is running (nested savepoints do not queue). */
+const insideSavepoint = new AsyncLocalStorage<Transaction>();
+
 const MODES: ReadonlySet<string> = new Set(['deferred', 'immediate', 'exclusive']);
 /** Extra attempts at `BEGIN` when another process holds the lock past `busy_timeout`. */
 const BEGIN_RETRIES = 3;
@@ -45,6 +48,8 @@ export class Transaction extends Queryable {
   readonly #lease: Lease;
   #closedBy: Error | undefined;
   #savepoints = 0;
+  /** Settles when the savepoint started last has ended (see {@link transaction}). */
+  #savepointTurn: Promise<void> = Promise.resolve();
 
   /** @internal */
   constructor(pool: Pool, lease: Lease) {
@@ -63,6 +68,11 @@ export class Transaction extends Queryable {
     return this.#pool === pool;
   }
 
+  /** Why the transaction can no longer be used (once it is not {@link active}). @internal */
+  get closedReason(): Error {
+    return this.#closedBy ?? this.#lease.closedBy ?? new TransactionClosedError('The transaction has already ended');
+  }
+
   /**
    * Runs `fn` inside a SAVEPOINT: if it throws, only its own changes are
    * rolled back and the error propagates; the outer transaction goes on.
@@ -74,11 +84,24 @@ export class Transaction extends Queryable {
    */
   async transaction<R>(fn: (tx: Transaction) => Promise<R> | R): Promise<R> {
     if (typeof fn !== 'function') throw new TypeError('Expected a function');
+    // Savepoints started side by side run one after another: interleaved, one
+    // savepoint's ROLLBACK TO would undo the other's work. A savepoint opened
+    // inside another one's callback nests at once.
+    if (insideSavepoint.getStore() === this) return this.#savepoint(fn);
+    const turn = this.#savepointTurn.then(() => this.#savepoint(fn));
+    this.#savepointTurn = turn.then(
+      () => undefined,
+      () => undefined,
+    );
+    return turn;
+  }
+
+  async #savepoint<R>(fn: (tx: Transaction) => Promise<R> | R): Promise<R> {
     const name = `threadlite_sp${++this.#savepoints}`;
     await this.exec(`SAVEPOINT ${name}`);
     let result: R;
     try {
-      result = await fn(this);
+      result = await insideSavepoint.run(this, () => fn(this));
     } catch (err) {
       if (this.active) await this.exec(`ROLLBACK TO ${name}; RELEASE ${name}`);
       throw err;
@@ -225,8 +248,12 @@ export class ReadSnapshot extends Queryable {
     // makes writes fail there as they would on a read-only reader.
     const onWriter = this.#lease.worker.role === 'writer';
     let deadline: LeaseDeadline | undefined;
+    let began = false;
     try {
-      await this.#raw(`${onWriter ? 'PRAGMA query_only = ON; ' : ''}BEGIN DEFERRED; SELECT count(*) FROM sqlite_schema`);
+      if (onWriter) await this.#raw('PRAGMA query_only = ON');
+      await this.#raw('BEGIN DEFERRED');
+      began = true;
+      await this.#raw('SELECT count(*) FROM sqlite_schema');
       deadline = watchLease(this.#pool, this.#lease, timeout, () => {
         this.#closedBy = new TransactionClosedError(`The read snapshot was closed: it stayed open longer than ${timeout} ms`);
         return this.#closedBy;
@@ -236,7 +263,8 @@ export class ReadSnapshot extends Queryable {
       deadline?.stop();
       this.#closedBy ??= new TransactionClosedError('The read snapshot has already ended');
       if (this.#lease.closedBy === undefined && this.#lease.worker.state === 'ready') {
-        await this.#raw('COMMIT').catch(() => {});
+        // Only the transaction this snapshot began: a failed BEGIN must not end someone else's.
+        if (began) await this.#raw('COMMIT').catch(() => {});
         if (onWriter) await this.#raw('PRAGMA query_only = OFF').catch(() => {});
       }
       this.#pool.release(this.#lease, this.#closedBy);
@@ -263,8 +291,9 @@ interface LeaseDeadline {
 /**
  * Ends a lease holder's callback when its worker dies, or when the lease stays
  * open longer than `timeout` ms (`expire` gives the error). A statement still
- * running on the worker at that moment can only be stopped with its thread,
- * which also rolls back whatever the lease had open.
+ * running on the worker at that moment is interrupted (or, without the native
+ * library, stopped with its thread, which rolls back what the lease had open);
+ * the holder then rolls back.
  */
 function watchLease(pool: Pool, lease: Lease, timeout: number, expire: () => Error): LeaseDeadline {
   let timer: NodeJS.Timeout | undefined;
@@ -275,7 +304,8 @@ function watchLease(pool: Pool, lease: Lease, timeout: number, expire: () => Err
     if (timeout > 0) {
       timer = setTimeout(() => {
         const err = expire();
-        if (lease.worker.inflight > 0) pool.recycle(lease.worker);
+        // Stop the statement running in the transaction (interrupt, or terminate without the native library).
+        pool.stopWork(lease.worker, err);
         reject(err);
       }, timeout);
     }

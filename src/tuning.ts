@@ -27,6 +27,8 @@ export const TUNING = Object.freeze({
   coalesce: number('coalesce', 1) !== 0,
   /** Bytes per chunk of a large `all()` result (0 = the whole result in one message). */
   chunkBytes: number('chunkBytes', 256 * 1024),
+  /** Stop cancelled statements with sqlite3_interrupt (0 = terminate their worker, the fallback path). */
+  interrupt: number('interrupt', 1) !== 0,
   /** Keep better-sqlite3 objects from background finalization (1 = on, 0 = off; unset: on Node >= 24). */
   finalizerGuard: settings.has('finalizerGuard') ? number('finalizerGuard', 1) !== 0 : undefined,
 });

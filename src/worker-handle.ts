@@ -3,8 +3,18 @@
  * messages, matches responses to requests, and reports how it died.
  */
 import { Worker } from 'node:worker_threads';
-import { deserializeError } from './errors';
-import { CELL_COUNT, Cell, type Request, type Response, type ResponseMessage, type StartupMessage, type WorkerConfig } from './protocol';
+import { deserializeError, serializeError } from './errors';
+import { ENTRY_POINT, InterruptSlot, nativeStatus, warnNativeOnce } from './native/interrupt';
+import {
+  CANCEL_SLOTS,
+  CELL_COUNT,
+  Cell,
+  type Request,
+  type Response,
+  type ResponseMessage,
+  type StartupMessage,
+  type WorkerConfig,
+} from './protocol';
 
 /** A request on its way to a worker, and who is waiting for its answer. @internal */
 export interface Dispatch {
@@ -26,6 +36,15 @@ export interface ExitReport {
 
 /** @internal */
 export type WorkerState = 'starting' | 'ready' | 'exited';
+
+/**
+ * What {@link WorkerHandle.cancel} did: `skipped` (the worker had not begun
+ * the request and will answer it without running it), `interrupted` (SQLite
+ * was interrupted while running it), or `pending` (it is finishing or
+ * finished: its answer, the truth, is on its way).
+ * @internal
+ */
+export type CancelOutcome = 'skipped' | 'interrupted' | 'pending';
 
 /** @internal */
 export class WorkerHandle {
@@ -58,6 +77,14 @@ export class WorkerHandle {
   cancellable = 0;
   /** Resolves once the thread itself has ended (which may be long after {@link detach}). */
   readonly gone: Promise<void>;
+  /** Whether cancelled statements on this worker are stopped with `sqlite3_interrupt` (else: terminate). */
+  interruptible = false;
+  /** The worker's OS-independent thread id (`worker.threadId`). */
+  readonly threadId: number;
+  /** This connection's slot in the native library, if it loaded. */
+  readonly #slot: InterruptSlot | undefined;
+  /** Cancel-set cell of each request cancelled before it began (see {@link cancel}). */
+  readonly #cancelCells = new Map<number, number>();
 
   readonly #worker: Worker;
   readonly #cells: Int32Array;
@@ -72,26 +99,38 @@ export class WorkerHandle {
   /** Set once `onExit` has been called (by the real exit, or earlier by `detach`). */
   #reported = false;
 
-  constructor(role: 'writer' | 'reader', slot: number, config: Omit<WorkerConfig, 'role' | 'cells'>, path: string, resourceLimits?: object) {
+  constructor(role: 'writer' | 'reader', slot: number, config: Omit<WorkerConfig, 'role' | 'cells' | 'native'>, path: string, resourceLimits?: object) {
     this.role = role;
     this.slot = slot;
     const cells = new SharedArrayBuffer(CELL_COUNT * Int32Array.BYTES_PER_ELEMENT);
     this.#cells = new Int32Array(cells);
-    const workerData: WorkerConfig = { ...config, role, cells };
+    const native = nativeStatus();
+    this.#slot = InterruptSlot.allocate(this.#cells, Cell.current);
+    const workerData: WorkerConfig = {
+      ...config,
+      role,
+      cells,
+      native: native.available && this.#slot !== undefined ? { path: native.path, entryPoint: ENTRY_POINT, slot: this.#slot.slot } : undefined,
+    };
     // Referenced while it starts, so a process awaiting open() cannot exit
     // before open() settles; unreferenced once ready (an idle pool must not
     // keep the process alive) and referenced again while work is in flight.
     this.#worker = new Worker(path, { workerData, resourceLimits, stdout: false, stderr: false });
-    this.gone = new Promise<void>((resolve) => this.#worker.once('exit', () => resolve()));
+    this.threadId = this.#worker.threadId;
+    // The slot outlives the connection's close (its destructor unbinds it) and is freed with the thread.
+    this.gone = new Promise<void>((resolve) => this.#worker.once('exit', () => resolve())).then(() => this.#slot?.release());
     this.ready = new Promise<void>((resolve, reject) => {
       const onStartup = (message: StartupMessage) => {
         if (message.type === 'ready') {
           if (this.state !== 'starting') return; // detached meanwhile
           this.state = 'ready';
           this.wasReady = true;
+          this.interruptible = message.interruptible && this.#slot !== undefined;
+          if (message.nativeError !== undefined) warnNativeOnce(`the worker could not load threadlite's native library: ${message.nativeError}`);
           this.readyAt = Date.now();
-          if (!this.#refed) this.#worker.unref();
           this.#worker.on('message', (m: ResponseMessage) => this.#onResponses(m.responses));
+          // After the listener: adding a 'message' listener refs the worker's port again.
+          if (!this.#refed) this.#worker.unref();
           resolve();
         } else {
           this.#expectedExit = true;
@@ -113,6 +152,11 @@ export class WorkerHandle {
       this.#error = err;
     });
     this.#worker.once('exit', (code) => this.#onExit(code));
+  }
+
+  /** The requests sent and not yet answered, oldest first. */
+  pending(): Dispatch[] {
+    return this.#inflight.slice(this.#head);
   }
 
   /** Requests sent and not yet answered. */
@@ -141,12 +185,93 @@ export class WorkerHandle {
     if (this.#outbox.length === 0 || this.state === 'exited') return;
     const batch = this.#outbox;
     this.#outbox = [];
-    this.#worker.postMessage(batch);
+    try {
+      this.#worker.postMessage(batch);
+    } catch {
+      // Something in one request cannot be cloned (src/params.ts keeps user
+      // values from getting here; this is the last line of defence). Send the
+      // requests one by one and fail only those that cannot travel: the rest
+      // go on in order, and the worker never sees the failed ones.
+      for (const request of batch) {
+        try {
+          this.#worker.postMessage([request]);
+        } catch (err) {
+          this.#dropUnsent(request, err);
+        }
+      }
+    }
   };
+
+  /** A request that could not be posted: out of the in-flight list, answered with its error. */
+  #dropUnsent(request: Request, err: unknown): void {
+    const index = this.#inflight.findIndex((d, i) => i >= this.#head && d.request === request);
+    if (index === -1) return;
+    const [dispatch] = this.#inflight.splice(index, 1) as [Dispatch];
+    dispatch.onResponse({ id: request.id, ok: false, error: serializeError(err), cost: 0, inTransaction: this.inTransaction }, this);
+    this.#unrefIfIdle();
+  }
+
+  /** An idle worker does not keep the process alive. */
+  #unrefIfIdle(): void {
+    if (this.inflight === 0 && this.#refed && !this.#expectedExit) {
+      this.#worker.unref();
+      this.#refed = false;
+    }
+  }
 
   /** Asks user functions that call `threadlite_interrupted()` to stop. */
   interrupt(): void {
     Atomics.store(this.#cells, Cell.interrupt, 1);
+  }
+
+  /**
+   * Cancels one in-flight request without stopping the worker (needs
+   * {@link interruptible}). First it enters the request in the cancel set, so
+   * that the worker skips it if it has not begun; then it interrupts SQLite
+   * if the request is the statement running now. The worker checks the set
+   * after publishing the request it begins, so one of the two always catches
+   * a request that has not finished.
+   */
+  cancel(dispatch: Dispatch): CancelOutcome {
+    const id = dispatch.request.id;
+    const index = this.#inflight.indexOf(dispatch, this.#head);
+    if (index === -1 || this.#slot === undefined) return 'pending';
+    const listed = this.#cancelCells.has(id) || this.#listCancelled(id);
+    if (this.#slot.interrupt(id)) return 'interrupted';
+    // Not running now: not begun (it will be skipped, since it was listed
+    // first), or finished (its answer is on its way).
+    const begun = Atomics.load(this.#cells, Cell.started) - this.#answered;
+    return listed && begun <= index - this.#head ? 'skipped' : 'pending';
+  }
+
+  /** Whether request `id` is the statement the worker is running right now. */
+  isRunning(id: number): boolean {
+    return Math.abs(Atomics.load(this.#cells, Cell.current)) === id;
+  }
+
+  /** Interrupts whatever statement runs now, whichever request it belongs to (closing past its grace). */
+  interruptAny(): boolean {
+    return this.#slot?.interruptAny() ?? false;
+  }
+
+  #listCancelled(id: number): boolean {
+    const cells = this.#cells;
+    for (let i = Cell.cancelSet; i < Cell.cancelSet + CANCEL_SLOTS; i++) {
+      if (Atomics.load(cells, i) !== 0) continue;
+      Atomics.store(cells, i, id);
+      Atomics.add(cells, Cell.cancelCount, 1);
+      this.#cancelCells.set(id, i);
+      return true;
+    }
+    return false; // full: the request will run, and its answer is the truth
+  }
+
+  #unlistCancelled(id: number): void {
+    const cell = this.#cancelCells.get(id);
+    if (cell === undefined) return;
+    this.#cancelCells.delete(id);
+    Atomics.store(this.#cells, cell, 0);
+    Atomics.sub(this.#cells, Cell.cancelCount, 1);
   }
 
   /** Keeps the process alive until the thread has ended; resolves then. */
@@ -158,6 +283,8 @@ export class WorkerHandle {
   /** Stops the thread now; in-flight requests are reported through `onExit`. */
   terminate(): Promise<number> {
     this.#expectedExit = true;
+    // Referenced until it is gone: whoever awaits this must see the exit.
+    this.#worker.ref();
     return this.#worker.terminate();
   }
 
@@ -208,6 +335,7 @@ export class WorkerHandle {
       }
       this.#inflight[this.#head++] = undefined as unknown as Dispatch;
       this.#answered++;
+      if (this.#cancelCells.size > 0) this.#unlistCancelled(response.id);
       this.inTransaction = response.inTransaction;
       dispatch.onResponse(response, this);
     }
@@ -215,10 +343,7 @@ export class WorkerHandle {
       this.#inflight.splice(0, this.#head);
       this.#head = 0;
     }
-    if (this.inflight === 0 && this.#refed && !this.#expectedExit) {
-      this.#worker.unref();
-      this.#refed = false;
-    }
+    this.#unrefIfIdle();
   }
 
   #onExit(code: number): void {

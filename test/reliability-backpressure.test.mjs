@@ -17,7 +17,9 @@ test('maxQueue: calls beyond it fail at once with QueueFullError; accepted calls
   await db.exec('CREATE TABLE t(x)');
   const blocker = db.run('INSERT INTO t SELECT rel_block()');
   await gate.waitEntered(1);
-  // Calls with a deadline wait in the pool's queue (not pipelined to the busy writer).
+  // Fill the writer's pipeline, so that later calls wait in the pool's queue.
+  const pipelined = [];
+  for (let i = 0; i < 63; i++) pipelined.push(db.run('INSERT INTO t VALUES (?)', [1000 + i]));
   const accepted = [];
   for (let i = 0; i < 10; i++) accepted.push(db.run('INSERT INTO t VALUES (?)', [i], { timeout: 60_000 }));
   assert.equal(db.stats().queued, 10);
@@ -34,8 +36,8 @@ test('maxQueue: calls beyond it fail at once with QueueFullError; accepted calls
   assert.equal(db.stats().rejected, refused.length);
   gate.release();
   await blocker;
-  for (const p of accepted) assert.equal((await p).changes, 1);
-  assert.equal((await db.get('SELECT count(*) AS n FROM t')).n, 11);
+  for (const p of [...pipelined, ...accepted]) assert.equal((await p).changes, 1);
+  assert.equal((await db.get('SELECT count(*) AS n FROM t')).n, 1 + 63 + 10);
   assert.equal(db.stats().queued, 0);
 });
 
@@ -134,8 +136,8 @@ test('stats() counts every kind of outcome', async (t) => {
   const { db, gate } = await openGated(t, { readers: 1, maxQueue: 3 });
   const fresh = db.stats();
   assert.deepEqual(
-    { ...fresh, workers: undefined },
-    { queued: 0, running: 0, completed: 0, failed: 0, timedOut: 0, aborted: 0, rejected: 0, respawns: 0, workers: undefined },
+    { ...fresh, workers: undefined, cancellation: undefined },
+    { queued: 0, running: 0, completed: 0, failed: 0, timedOut: 0, aborted: 0, rejected: 0, respawns: 0, workers: undefined, cancellation: undefined },
   );
   assert.deepEqual(
     fresh.workers.map((w) => [w.role, w.state, w.inflight, w.leased]),
@@ -161,18 +163,21 @@ test('stats() counts every kind of outcome', async (t) => {
   gate.reset();
   const blocker = db.run('INSERT INTO t SELECT rel_block()');
   await gate.waitEntered(1);
+  // 63 more fill the writer's pipeline (64 in flight); the next ones wait in the queue.
+  const pipelined = Array.from({ length: 63 }, (_, i) => db.run('INSERT INTO t VALUES (?)', [100 + i]));
   const queued = [1, 2, 3].map((x) => db.run('INSERT INTO t VALUES (?)', [x], { timeout: 60_000 }));
   s = db.stats();
   assert.equal(s.queued, 3);
-  assert.equal(s.running, 1);
+  assert.equal(s.running, 64);
   await assert.rejects(db.run('INSERT INTO t VALUES (4)'), QueueFullError); // rejected 1
   gate.release();
   await blocker; // completed 10
-  await Promise.all(queued); // completed 13
+  await Promise.all(pipelined); // completed 73
+  await Promise.all(queued); // completed 76
   s = db.stats();
   assert.deepEqual(
-    { ...s, workers: undefined },
-    { queued: 0, running: 0, completed: 13, failed: 3, timedOut: 1, aborted: 1, rejected: 1, respawns: 2, workers: undefined },
+    { ...s, workers: undefined, cancellation: undefined },
+    { queued: 0, running: 0, completed: 76, failed: 3, timedOut: 1, aborted: 1, rejected: 1, respawns: 2, workers: undefined, cancellation: undefined },
   );
   assert.ok(s.workers.every((w) => w.state === 'ready' || w.state === 'starting'));
 });

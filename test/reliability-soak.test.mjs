@@ -116,6 +116,12 @@ test(`soak: ${SECONDS} s of mixed calls, cancellations and crashes`, { timeout: 
   assert.ok(stats.failed >= seen.timeout + seen.abort + seen.crashed);
   await db.close();
   assert.ok(db.stats().workers.every((w) => w.state === 'exited'), JSON.stringify(db.stats().workers));
+  // Nothing left running: no worker port keeps the process alive, no timer of the pool's is pending.
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const resources = process.getActiveResourcesInfo();
+  assert.ok(!resources.includes('MessagePort'), `still active: ${resources}`);
+  assert.ok(!resources.includes('Worker'), `still active: ${resources}`);
+  assert.equal(resources.filter((r) => r === 'Timeout').length, 0, `still active: ${resources}`);
 
   const check = new Database(file, { readonly: true });
   try {
@@ -131,5 +137,6 @@ test(`soak: ${SECONDS} s of mixed calls, cancellations and crashes`, { timeout: 
     check.close();
   }
   t.diagnostic(`${JSON.stringify(seen)}; ${acked.size} acknowledged rows; respawns ${stats.respawns}`);
-  assert.ok(seen.ok > 500 && seen.timeout > 0 && seen.abort > 0 && seen.crashes > 0);
+  // The soak did real work of every kind (how much depends on the machine's load: not a speed test).
+  assert.ok(seen.ok > 100 && seen.timeout > 0 && seen.abort > 0 && seen.crashes > 0);
 });

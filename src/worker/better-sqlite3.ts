@@ -8,12 +8,12 @@ import type { SqliteDatabase } from './sqlite-api';
 
 /** Opens a better-sqlite3 connection (throws what better-sqlite3 throws). @internal */
 export function openBetterSqlite3(
-  file: string,
+  file: string | Buffer,
   options: { readonly: boolean; fileMustExist: boolean; timeout: number },
 ): SqliteDatabase {
   // better-sqlite3 is CommonJS; createRequire keeps this file loadable from the ESM and CJS builds alike.
   const require = createRequire(__filename);
-  const Database = require('better-sqlite3') as new (file: string, options: object) => SqliteDatabase;
+  const Database = require('better-sqlite3') as new (file: string | Buffer, options: object) => SqliteDatabase;
   return new Database(file, options);
 }
 

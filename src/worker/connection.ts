@@ -20,7 +20,10 @@ import type { ExpandedRowsPayload } from '../rows';
 import { TUNING } from '../tuning';
 import type { BindParameters, RunResult } from '../types';
 import { openBetterSqlite3, runSetup } from './better-sqlite3';
+import { decodeParams } from '../params';
+import { InterruptGuard } from './interrupt-guard';
 import { NativeObjects } from './native-objects';
+import { deserializedImage, runOperation } from './operations';
 import type { SqliteDatabase, SqliteStatement } from './sqlite-api';
 import { type CachedStatement, StatementCache } from './statement-cache';
 
@@ -63,23 +66,30 @@ export class Connection {
   readonly #cursors = new Map<number, Cursor>();
   /** The one cursor whose SQLite iterator is open (better-sqlite3 allows one at a time). */
   #liveCursor: number | undefined;
+  /** Lets the main thread interrupt exactly the request that runs (see interrupt-guard.ts). */
+  readonly #guard: InterruptGuard;
+  /** Why the native library did not load into this connection, if it did not. */
+  readonly nativeError: string | undefined;
 
-  private constructor(db: SqliteDatabase, config: WorkerConfig, natives: NativeObjects) {
+  private constructor(db: SqliteDatabase, config: WorkerConfig, natives: NativeObjects, guard: InterruptGuard, nativeError?: string) {
     this.#db = db;
     this.#config = config;
     this.#natives = natives;
+    this.#guard = guard;
+    this.nativeError = nativeError;
     this.#cache = new StatementCache(db, config.statementCacheSize, (stmt) => natives.release(stmt));
   }
 
   /** Opens the connection, applies pragmas and runs the `setup` module. Throws on failure. */
   static async open(config: WorkerConfig, cells: Int32Array): Promise<Connection> {
-    const db = openBetterSqlite3(config.file, {
+    const db = openBetterSqlite3(config.deserialize === undefined ? config.file : deserializedImage(config.deserialize), {
       readonly: config.readonly || config.role === 'reader',
       fileMustExist: config.fileMustExist || config.role === 'reader',
       timeout: config.busyTimeout,
     });
     const natives = new NativeObjects(true);
     natives.adopt(db, { iterators: true });
+    let attached: ReturnType<typeof InterruptGuard.attach>;
     try {
       if (config.role === 'writer' && config.wal && !config.readonly) {
         db.pragma('journal_mode = WAL');
@@ -94,12 +104,19 @@ export class Connection {
       db.function('threadlite_interrupted', { varargs: false, deterministic: false }, () =>
         Atomics.load(cells, Cell.interrupt),
       );
+      // Before `setup`: the user's statements are interruptible too.
+      attached = InterruptGuard.attach(db, cells, config.native, (stmt) => natives.release(stmt));
       if (config.setup !== undefined) await runSetup(config.setup, db, config.role);
     } catch (err) {
       db.close();
       throw err;
     }
-    return new Connection(db, config, natives);
+    return new Connection(db, config, natives, attached.guard, attached.error);
+  }
+
+  /** Whether the main thread can interrupt this connection's statements. */
+  get interruptible(): boolean {
+    return this.#guard.enabled;
   }
 
   /** Whether `request` should be answered before it starts, because it may take long. */
@@ -116,10 +133,12 @@ export class Connection {
   execute(request: Request): Response {
     const start = performance.now();
     let readerSafe: boolean | undefined;
+    const guard = this.#guard;
     try {
       let value: unknown;
       switch (request.op) {
         case 'next':
+          guard.begin(request.id);
           value = this.#next(request.cursor, request.count);
           break;
         case 'close-cursor':
@@ -130,6 +149,7 @@ export class Connection {
           this.#freeConnection();
           switch (request.op) {
             case 'exec':
+              guard.begin(request.id);
               this.#db.exec(request.sql);
               value = null;
               break;
@@ -140,6 +160,9 @@ export class Connection {
               this.#close();
               value = null;
               break;
+            case 'operation':
+              value = runOperation(this.#db, this.#natives, request.action);
+              break;
             default: {
               const entry = this.#cache.get(request.sql, this.#config.safeIntegers);
               readerSafe = entry.readerSafe;
@@ -147,15 +170,18 @@ export class Connection {
               if (request.probe === true && bounce) {
                 return { id: request.id, ok: true, value: BOUNCED, readerSafe, bounced: true, cost: 0, inTransaction: false };
               }
+              guard.begin(request.id);
               value = this.#statement(entry, request);
             }
           }
         }
       }
+      if (guard.end(request.id)) this.#lateInterrupt(request);
       const cost = performance.now() - start;
       if ('sql' in request) this.#lastCost.set(request.sql, cost);
       return { id: request.id, ok: true, value, readerSafe, cost, inTransaction: this.#db.inTransaction };
     } catch (err) {
+      guard.end(request.id);
       const cost = performance.now() - start;
       return {
         id: request.id,
@@ -166,6 +192,19 @@ export class Connection {
         inTransaction: this.#safeInTransaction(),
       };
     }
+  }
+
+  /**
+   * An interrupt reached a request whose statement finished anyway. SQLite
+   * clears the flag when the next statement starts, unless a statement is
+   * still active: the request's own cursor, which would fail at its next
+   * step. The call was cancelled, so close that cursor and say so now.
+   */
+  #lateInterrupt(request: Request): void {
+    const cursor = request.op === 'iterate' ? request.id : request.op === 'next' ? request.cursor : undefined;
+    if (cursor === undefined || this.#liveCursor !== cursor) return;
+    this.#closeCursor(cursor);
+    throw Object.assign(new Error('interrupted'), { name: 'SqliteError', code: 'SQLITE_INTERRUPT' });
   }
 
   #safeInTransaction(): boolean {
@@ -193,10 +232,11 @@ export class Connection {
     if (entry.mode !== mode) {
       applyMode(entry, mode);
     }
-    const params = request.params;
+    const params = decodeParams(request.params, request.opaque) as BindParameters | undefined;
     switch (request.op) {
       case 'run':
-        if (request.atomic === true && !stmt.readonly && !this.#db.inTransaction) return this.#atomicRun(stmt, params);
+        // With interrupt, an interrupted statement leaves nothing, so no wrapping transaction is needed.
+        if (request.atomic === true && !this.#guard.enabled && !stmt.readonly && !this.#db.inTransaction) return this.#atomicRun(stmt, params);
         return params === undefined ? stmt.run() : stmt.run(params);
       case 'get': {
         const row = params === undefined ? stmt.get() : stmt.get(params);
@@ -359,10 +399,22 @@ export class Connection {
     // without ending the outer transaction.
     this.#db.exec(nested ? 'SAVEPOINT threadlite_batch' : 'BEGIN IMMEDIATE');
     try {
-      const results = request.groups.map(({ sql, params }) => this.#batchGroup(sql, params));
+      // Interruptible up to and including its COMMIT: an interrupted batch leaves nothing.
+      this.#guard.begin(request.id);
+      const results = request.groups.map(({ sql, params, opaque }) => {
+        let sets: ReadonlyArray<unknown> = params;
+        if (opaque !== undefined) {
+          const copy = [...params] as unknown[];
+          for (const [index, stand] of opaque) copy[index] = decodeParams(params[index] as BindParameters, stand);
+          sets = copy;
+        }
+        return this.#batchGroup(sql, sets as ReadonlyArray<BindParameters | null>);
+      });
       this.#db.exec(nested ? 'RELEASE threadlite_batch' : 'COMMIT');
       return results;
     } catch (err) {
+      // The rollback itself must not be interrupted.
+      this.#guard.end(request.id);
       if (this.#db.inTransaction) {
         this.#db.exec(nested ? 'ROLLBACK TO threadlite_batch; RELEASE threadlite_batch' : 'ROLLBACK');
       }

@@ -59,7 +59,9 @@ async function start(): Promise<void> {
       setImmediate(flush);
     }
   });
-  port?.postMessage({ type: 'ready' } satisfies StartupMessage);
+  const ready: StartupMessage = { type: 'ready', interruptible: connection.interruptible };
+  if (connection.nativeError !== undefined) ready.nativeError = connection.nativeError;
+  port?.postMessage(ready);
 }
 
 void start();

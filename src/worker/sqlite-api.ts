@@ -4,9 +4,10 @@
  * (`node:sqlite`) be dropped in.
  *
  * Note what is missing: better-sqlite3 (12 and 13) has no `interrupt()`, and its
- * bundled SQLite has no progress handler, so a running `sqlite3_step` cannot be
- * stopped from outside. The pool stops a runaway by terminating its worker; see
- * docs/architecture.md.
+ * bundled SQLite has no progress handler. threadlite reaches `sqlite3_interrupt`
+ * through its own SQLite extension, loaded with `loadExtension` (see
+ * src/native/interrupt.ts); without it, the pool stops a runaway by
+ * terminating its worker (docs/architecture.md).
  */
 import type { ColumnDefinition, RunResult } from '../types';
 
@@ -33,5 +34,6 @@ export interface SqliteDatabase {
   pragma(sql: string, options?: { simple?: boolean }): unknown;
   function(name: string, options: { varargs?: boolean; deterministic?: boolean }, fn: (...args: unknown[]) => unknown): unknown;
   defaultSafeIntegers(on?: boolean): unknown;
+  loadExtension(path: string, entryPoint?: string): unknown;
   close(): unknown;
 }
