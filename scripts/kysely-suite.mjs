@@ -107,7 +107,9 @@ const modules = join(work, 'node_modules');
 for (const name of ['threadlite', 'kysely', 'better-sqlite3']) rmSync(join(modules, name), { recursive: true, force: true });
 mkdirSync(join(modules, 'threadlite'));
 cpSync(join(root, 'package.json'), join(modules, 'threadlite', 'package.json'));
-cpSync(join(root, 'dist'), join(modules, 'threadlite', 'dist'), { recursive: true });
+for (const entry of JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).files) {
+  if (existsSync(join(root, entry))) cpSync(join(root, entry), join(modules, 'threadlite', entry), { recursive: true });
+}
 symlinkSync(work, join(modules, 'kysely'), 'dir');
 symlinkSync(join(root, 'node_modules', 'better-sqlite3'), join(modules, 'better-sqlite3'), 'dir');
 

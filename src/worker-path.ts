@@ -64,3 +64,18 @@ function findWorker(): string {
 export function nativeDriverPath(): string {
   return require.resolve('better-sqlite3');
 }
+
+/**
+ * The root directory of the installed package whose worker file
+ * {@link defaultWorkerPath} finds (`<root>/dist/worker/main.js`), or undefined
+ * when there is none. For the other files shipped beside `dist/` (the native
+ * library in `prebuilds/`), which a bundled copy cannot find through
+ * `__dirname` either. @internal
+ */
+export function installedPackageRoot(): string | undefined {
+  try {
+    return resolve(dirname(defaultWorkerPath()), '..', '..');
+  } catch {
+    return undefined;
+  }
+}

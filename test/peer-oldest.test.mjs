@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { npm, OLDEST, root, run, skip } from './fixtures/peers.mjs';
+import { npm, OLDEST, pkg, root, run, skip } from './fixtures/peers.mjs';
 
 test('the Kysely, Drizzle and Prisma tests pass against the oldest peer releases', { skip, timeout: 900_000 }, async (t) => {
   // A copy of the built package and its integration tests, in
@@ -35,11 +35,13 @@ test('the Kysely, Drizzle and Prisma tests pass against the oldest peer releases
     }
   }
   // The package itself (self-reference: the tests import 'threadlite') and the tests.
-  rmSync(join(work, 'dist'), { recursive: true, force: true });
   rmSync(join(work, 'test'), { recursive: true, force: true });
-  cpSync(join(root, 'package.json'), join(work, 'package.json'));
-  cpSync(join(root, 'dist'), join(work, 'dist'), { recursive: true });
   mkdirSync(join(work, 'scripts'), { recursive: true });
+  cpSync(join(root, 'package.json'), join(work, 'package.json'));
+  for (const entry of pkg.files) {
+    rmSync(join(work, entry), { recursive: true, force: true });
+    if (existsSync(join(root, entry))) cpSync(join(root, entry), join(work, entry), { recursive: true });
+  }
   mkdirSync(join(work, 'test'), { recursive: true });
   cpSync(join(root, 'scripts', 'keep-better-sqlite3.mjs'), join(work, 'scripts', 'keep-better-sqlite3.mjs'));
   const files = ['kysely.test.mjs', 'drizzle.test.mjs', 'prisma.test.mjs', 'helpers.mjs'];

@@ -45,8 +45,9 @@ test('Astro 5 SSR: build, serve, query, reload', { skip: skipReason(), timeout: 
     t.after(() => server.stop());
     assert.match(await get(base, '/', { text: true }), /<li>ann<\/li><li>bob<\/li>/);
     assert.deepEqual(await post(base, '/api/people', { name: 'cy' }), { id: 3 });
-    const { people } = await get(base, '/api/people');
+    const { people, cancellation } = await get(base, '/api/people');
     assert.deepEqual(people.map((p) => p.name), ['ann', 'bob', 'cy']);
+    assert.equal(cancellation, 'interrupt', "threadlite's native library loaded");
     assert.match(await get(base, '/', { text: true }), /<li>cy<\/li>/);
     assert.equal(connectionsTo(file), 3, server.output());
     await server.stop();
@@ -65,7 +66,9 @@ test('Astro 5 SSR: build, serve, query, reload', { skip: skipReason(), timeout: 
     t.after(() => server.stop());
     const lib = join(dir, 'src', 'lib', 'db.js');
     t.after(() => editConstants(lib, { VERSION: 1, READERS: 2 }));
-    assert.equal((await get(base, '/api/people')).version, 1);
+    const first = await get(base, '/api/people');
+    assert.equal(first.version, 1);
+    assert.equal(first.cancellation, 'interrupt', "threadlite's native library loaded");
     assert.match(await get(base, '/', { text: true }), /<li[^>]*>ann<\/li>/);
     assert.equal(connectionsTo(file), 3);
     for (const version of [2, 3]) {

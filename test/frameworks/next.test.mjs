@@ -42,8 +42,9 @@ test('Next.js 16 App Router: build, serve, query, reload', { skip: skipReason(),
     t.after(() => server.stop());
     assert.match(await get(base, '/', { text: true }), /<li>ann<\/li><li>bob<\/li>/);
     assert.deepEqual(await post(base, '/api/people', { name: 'cy' }), { id: 3 });
-    const { people } = await get(base, '/api/people');
+    const { people, cancellation } = await get(base, '/api/people');
     assert.deepEqual(people.map((p) => p.name), ['ann', 'bob', 'cy']);
+    assert.equal(cancellation, 'interrupt', "threadlite's native library loaded");
     assert.match(await get(base, '/', { text: true }), /<li>cy<\/li>/);
     // The page's bundle and the route handler's bundle each evaluated lib/db.js: one pool.
     assert.equal(connectionsTo(file), 3, server.output());
@@ -77,8 +78,9 @@ test('Next.js 16 App Router: build, serve, query, reload', { skip: skipReason(),
         url: base,
       });
       try {
-        const { people } = await get(base, '/api/people');
+        const { people, cancellation } = await get(base, '/api/people');
         assert.deepEqual(people.map((p) => p.name), ['ann', 'bob', 'cy']);
+        assert.equal(cancellation, 'interrupt', "threadlite's native library loaded");
         assert.match(await get(base, '/', { text: true }), /<li>cy<\/li>/);
         assert.equal(connectionsTo(file), 3);
       } finally {
@@ -97,7 +99,9 @@ test('Next.js 16 App Router: build, serve, query, reload', { skip: skipReason(),
     t.after(() => server.stop());
     const lib = join(dir, 'lib', 'db.js');
     t.after(() => editConstants(lib, { VERSION: 1, READERS: 2 }));
-    assert.equal((await get(base, '/api/people')).version, 1);
+    const first = await get(base, '/api/people');
+    assert.equal(first.version, 1);
+    assert.equal(first.cancellation, 'interrupt', "threadlite's native library loaded");
     assert.match(await get(base, '/', { text: true }), /<li[^>]*>ann<\/li>/);
     assert.equal(connectionsTo(file), 3);
     for (const version of [2, 3]) {
