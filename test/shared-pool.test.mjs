@@ -85,11 +85,10 @@ test('a closed shared pool is replaced by the next call; closeShared closes and 
 });
 
 test('a pool that fails to open is not kept: the error reaches every waiting caller, and the next call retries', async (t) => {
-  // (A bad option, not a missing file: after open() failed with SQLITE_CANTOPEN, a later pool on the
-  // same file keeps the process from exiting once closed, an engine issue outside openShared.)
   const file = tempFile(t);
-  const calls = [openShared('fails', file, { readers: -1 }), openShared('fails', file, { readers: -1 })];
-  for (const call of calls) await assert.rejects(call, RangeError);
+  const calls = [openShared('fails', file, { fileMustExist: true }), openShared('fails', file, { fileMustExist: true })];
+  for (const call of calls) await assert.rejects(call, { code: 'SQLITE_CANTOPEN' });
+  await assert.rejects(openShared('fails', file, { readers: -1 }), RangeError);
   const db = await openShared('fails', file, { readers: 1 });
   t.after(() => closeShared('fails'));
   assert.equal(db.open, true);
