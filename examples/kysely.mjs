@@ -3,7 +3,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kysely, Migrator } from 'kysely';
+import { Kysely } from 'kysely';
+import { Migrator } from 'kysely/migration'; // Kysely 0.29; in 0.28: import { Migrator } from 'kysely'
 import { open } from 'threadlite';
 import { ThreadliteDialect } from 'threadlite/kysely';
 

@@ -18,6 +18,7 @@ export {
 } from './errors';
 export type { CheckpointMode, CheckpointResult, PragmaOptions, SerializeOptions } from './operations';
 export { DEFAULTS, type OpenOptions } from './options';
+export { closeShared, openShared } from './shared-pool';
 export type { PoolStats, WorkerStats } from './pool';
 export { type BatchResult, type BatchStatement, Queryable } from './queryable';
 export { RowIterator } from './row-iterator';

@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ResourceLimits } from 'node:worker_threads';
+import { defaultWorkerPath } from './worker-path';
 
 /**
  * Options of {@link open}. Every field is optional; defaults are in the README.
@@ -53,7 +54,9 @@ export interface OpenOptions {
   maxQueue?: number;
   /**
    * Where the worker entry file is, for bundlers that move it. Default: the
-   * `worker/main.js` next to threadlite's own `dist/index.js` (export `threadlite/worker`).
+   * `worker/main.js` next to threadlite's own `dist/index.js`, or, when a
+   * bundler inlined threadlite (so that file is not beside it), the installed
+   * package's `threadlite/worker` resolved from the working directory.
    */
   workerPath?: string | URL;
   /** `resourceLimits` for every worker (e.g. `maxOldGenerationSizeMb`). */
@@ -304,7 +307,7 @@ function moduleSpecifier(value: unknown, name: string): string | undefined {
 }
 
 function workerPath(value: unknown): string {
-  if (value === undefined) return resolve(__dirname, 'worker', 'main.js');
+  if (value === undefined) return defaultWorkerPath();
   if (value instanceof URL) return fileURLToPath(value);
   if (typeof value !== 'string' || value === '') throw new TypeError('options.workerPath must be a path or URL');
   return resolve(value);

@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Kysely, Migrator, sql } from 'kysely';
+import * as kyselyModule from 'kysely';
+import { Kysely, sql } from 'kysely';
 import { open, SqliteError } from 'threadlite';
 import { ThreadliteDialect } from 'threadlite/kysely';
 import { tempFile } from './helpers.mjs';
+
+// Kysely 0.29 moved Migrator to 'kysely/migration'; 0.28 (the oldest supported) exports it from 'kysely'.
+const { Migrator } = kyselyModule.Migrator ? kyselyModule : await import('kysely/migration');
 
 /** A Kysely instance on a fresh pool; destroyed (pool closed) when the test ends. */
 async function kyselyTemp(t, options = { readers: 2 }) {
@@ -236,4 +240,40 @@ test('the dialect accepts a function that opens the pool, and validates its conf
   assert.equal(opened, 1);
   assert.throws(() => new ThreadliteDialect({}), TypeError);
   assert.throws(() => new ThreadliteDialect({ database: {}, transactionMode: 'eventual' }), TypeError);
+});
+
+test("Kysely's query log shows the transaction statements that ran, in order", async (t) => {
+  const db = await open(tempFile(t), { readers: 1 });
+  const logged = [];
+  const kysely = new Kysely({
+    dialect: new ThreadliteDialect({ database: db }),
+    log: (event) => logged.push(event.level === 'error' ? `error: ${event.query.sql}` : event.query.sql),
+  });
+  t.after(() => kysely.destroy());
+  await createSchema(kysely);
+  logged.length = 0;
+  const trx = await kysely.startTransaction().execute();
+  await trx.insertInto('person').values({ name: 'ann' }).execute();
+  const sp = await trx.savepoint('a"b').execute();
+  await sp.insertInto('person').values({ name: 'bob' }).execute();
+  const back = await sp.rollbackToSavepoint('a"b').execute();
+  const released = await back.releaseSavepoint('a"b').execute();
+  await released.commit().execute();
+  await kysely.transaction().execute(async (tx) => {
+    await tx.insertInto('person').values({ name: 'cy' }).execute();
+    throw new Error('roll back');
+  }).catch(() => {});
+  assert.deepEqual(logged, [
+    'begin immediate',
+    'insert into "person" ("name") values (?)',
+    'savepoint "a""b"',
+    'insert into "person" ("name") values (?)',
+    'rollback to "a""b"',
+    'release "a""b"',
+    'commit',
+    'begin immediate',
+    'insert into "person" ("name") values (?)',
+    'rollback',
+  ]);
+  assert.deepEqual((await db.all('SELECT name FROM person')).map((r) => r.name), ['ann']);
 });

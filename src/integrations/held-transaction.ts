@@ -83,8 +83,8 @@ export class HeldTransaction {
   }
 }
 
-/** A savepoint name as a quoted SQL identifier (the libraries pass their own names). */
-function quoteSavepoint(name: string): string {
+/** A savepoint name as a quoted SQL identifier (the libraries pass their own names). @internal */
+export function quoteSavepoint(name: string): string {
   if (name.includes('\0')) throw new RangeError('A savepoint name cannot contain NUL');
   return `"${name.replace(/"/g, '""')}"`;
 }

@@ -14,12 +14,12 @@ import type {
   QueryCompiler,
   QueryResult,
   TransactionSettings,
-} from 'kysely';
+} from 'kysely' with { 'resolution-mode': 'import' };
 import type { Database } from '../database';
 import type { Queryable } from '../queryable';
 import type { Transaction } from '../transaction';
 import type { TransactionMode } from '../types';
-import { HeldTransaction } from './held-transaction';
+import { HeldTransaction, quoteSavepoint } from './held-transaction';
 
 /** Options of {@link ThreadliteDialect}. */
 export interface ThreadliteDialectConfig {
@@ -81,16 +81,19 @@ export class ThreadliteDialect implements Dialect {
   }
 
   /**
-   * Kysely's SQLite adapter, except that it reports transactional DDL (SQLite
-   * has it), so Kysely's `Migrator` runs each migration in a transaction and a
-   * failed one leaves nothing behind. `transactionalDdl: false` restores
-   * Kysely's default.
+   * Kysely's SQLite adapter, with two answers changed. It reports multiple
+   * connections: the pool queues writes for its writer and spreads reads over
+   * readers, so Kysely (≥ 0.29, which serialises every query of a
+   * single-connection adapter behind one mutex) must not queue a query on
+   * `kysely` behind an open transaction. And it reports transactional DDL
+   * (SQLite has it), so Kysely's `Migrator` runs each migration in a
+   * transaction and a failed one leaves nothing behind; `transactionalDdl:
+   * false` restores Kysely's answer.
    */
   createAdapter(): DialectAdapter {
-    const { SqliteAdapter } = kysely();
-    if (this.#config.transactionalDdl === false) return new SqliteAdapter();
-    const adapter = new SqliteAdapter();
-    Object.defineProperty(adapter, 'supportsTransactionalDdl', { value: true });
+    const adapter = new (kysely().SqliteAdapter)();
+    Object.defineProperty(adapter, 'supportsMultipleConnections', { value: true });
+    if (this.#config.transactionalDdl !== false) Object.defineProperty(adapter, 'supportsTransactionalDdl', { value: true });
     return adapter;
   }
 
@@ -100,10 +103,13 @@ export class ThreadliteDialect implements Dialect {
   }
 }
 
+/** Kysely's module namespace (ESM-only since 0.29, so its types are imported in `import` mode). */
+type KyselyModule = typeof import('kysely', { with: { 'resolution-mode': 'import' } });
+
 /** Loads Kysely's runtime on first use, so threadlite itself does not depend on it. */
-function kysely(): typeof import('kysely') {
+function kysely(): KyselyModule {
   try {
-    return require('kysely') as typeof import('kysely');
+    return require('kysely') as KyselyModule;
   } catch (err) {
     throw new Error('threadlite/kysely needs the kysely package: npm install kysely', { cause: err });
   }
@@ -137,31 +143,34 @@ export class ThreadliteDriver implements Driver {
     return new ThreadliteConnection(this.#db, this.#readers);
   }
 
+  // Transaction commands go through the connection's executeQuery, which
+  // Kysely wraps with its logger: the query log shows each one as it ran.
   async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
     if (settings.isolationLevel !== undefined && settings.isolationLevel !== 'serializable') {
       throw new Error(`SQLite transactions are always serializable; isolation level "${settings.isolationLevel}" is not supported`);
     }
-    await asConnection(connection).begin(this.#config.transactionMode ?? 'immediate');
+    const mode = this.#config.transactionMode ?? 'immediate';
+    await asConnection(connection).executeQuery(command(`begin ${mode}`, { op: 'begin', mode }));
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
-    await asConnection(connection).end(true);
+    await asConnection(connection).executeQuery(command('commit', { op: 'commit' }));
   }
 
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    await asConnection(connection).end(false);
+    await asConnection(connection).executeQuery(command('rollback', { op: 'rollback' }));
   }
 
   async savepoint(connection: DatabaseConnection, name: string): Promise<void> {
-    await asConnection(connection).inTransaction('savepoint').savepoint(name);
+    await asConnection(connection).executeQuery(command(`savepoint ${quoteSavepoint(name)}`, { op: 'savepoint', name }));
   }
 
   async rollbackToSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
-    await asConnection(connection).inTransaction('rollbackToSavepoint').rollbackTo(name);
+    await asConnection(connection).executeQuery(command(`rollback to ${quoteSavepoint(name)}`, { op: 'rollbackTo', name }));
   }
 
   async releaseSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
-    await asConnection(connection).inTransaction('releaseSavepoint').release(name);
+    await asConnection(connection).executeQuery(command(`release ${quoteSavepoint(name)}`, { op: 'release', name }));
   }
 
   async releaseConnection(connection: DatabaseConnection): Promise<void> {
@@ -174,6 +183,22 @@ export class ThreadliteDriver implements Driver {
   async destroy(): Promise<void> {
     if (this.#config.closeOnDestroy !== false) await this.#db?.close();
   }
+}
+
+/** A transaction command of the driver, carried by the {@link CompiledQuery} that logs it. */
+type Command =
+  | { op: 'begin'; mode: TransactionMode }
+  | { op: 'commit' | 'rollback' }
+  | { op: 'savepoint' | 'rollbackTo' | 'release'; name: string };
+
+/** The commands of queries built by {@link command}: only the driver's own queries are commands. */
+const COMMANDS = new WeakMap<CompiledQuery, Command>();
+
+/** A query whose text is the statement threadlite runs for `cmd` (in Kysely's lower case), marked as that command. */
+function command(sql: string, cmd: Command): CompiledQuery {
+  const query = kysely().CompiledQuery.raw(sql);
+  COMMANDS.set(query, cmd);
+  return query;
 }
 
 function asConnection(connection: DatabaseConnection): ThreadliteConnection {
@@ -222,6 +247,23 @@ export class ThreadliteConnection implements DatabaseConnection {
     return this.#tx;
   }
 
+  /** Runs a transaction command of the driver. */
+  async #run(cmd: Command): Promise<void> {
+    switch (cmd.op) {
+      case 'begin':
+        return this.begin(cmd.mode);
+      case 'commit':
+      case 'rollback':
+        return this.end(cmd.op === 'commit');
+      case 'savepoint':
+        return this.inTransaction('savepoint').savepoint(cmd.name);
+      case 'rollbackTo':
+        return this.inTransaction('rollbackToSavepoint').rollbackTo(cmd.name);
+      case 'release':
+        return this.inTransaction('releaseSavepoint').release(cmd.name);
+    }
+  }
+
   /** Begins a transaction held until {@link end}. Resolves once BEGIN has run. */
   async begin(mode: TransactionMode): Promise<void> {
     if (this.#tx !== undefined) throw new Error('This connection already has an open transaction');
@@ -244,6 +286,11 @@ export class ThreadliteConnection implements DatabaseConnection {
   }
 
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+    const cmd = COMMANDS.get(compiledQuery);
+    if (cmd !== undefined) {
+      await this.#run(cmd);
+      return { rows: [] };
+    }
     const { sql, parameters } = compiledQuery;
     const target = this.#target;
     if (await this.#returnsRows(target, compiledQuery)) {

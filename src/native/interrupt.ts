@@ -14,6 +14,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { TUNING } from '../tuning';
+import { installedPackageRoot } from '../worker-path';
 
 /** What the addon exports (see native/threadlite.c). @internal */
 interface Addon {
@@ -43,10 +44,16 @@ function candidates(): string[] {
   if (override !== undefined && override !== '') return [override];
   // dist/native/interrupt.js → the package root.
   const root = join(__dirname, '..', '..');
-  return [
+  const paths = [
     join(root, 'build', 'Release', 'threadlite.node'),
     join(root, 'prebuilds', `${process.platform}-${process.arch}`, 'threadlite.node'),
   ];
+  // A bundled copy (Next.js) has a rewritten __dirname: also look in the installed package.
+  const installed = installedPackageRoot();
+  if (installed !== undefined && installed !== root) {
+    paths.push(join(installed, 'build', 'Release', 'threadlite.node'), join(installed, 'prebuilds', `${process.platform}-${process.arch}`, 'threadlite.node'));
+  }
+  return paths;
 }
 
 /** Loads the library once per process (later calls return the same status). @internal */
