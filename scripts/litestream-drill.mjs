@@ -5,8 +5,8 @@
 // had acknowledged. Used by test/operations.litestream.test.mjs and, run
 // directly, prints the figures of docs/operations.md:
 //   node scripts/litestream-drill.mjs [--seconds 5] [--sync 1s] [--monitor 1s] [--rate writes/s] [--from big.db] [--kills both|app] [--options '{"pragmas":{…}}']
-import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -17,16 +17,40 @@ import Database from 'better-sqlite3';
 const APP = fileURLToPath(new URL('./litestream-app.mjs', import.meta.url));
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The Litestream binary that @flydotio/litestream installed for this platform, or undefined. */
+/** The @flydotio/litestream release whose platform package ships the Litestream binary (v0.3.13). */
+const LITESTREAM_PACKAGE_VERSION = '1.0.1';
+
+/**
+ * The Litestream binary for this platform, or undefined. It comes from npm
+ * (@flydotio/litestream-<platform>-<arch>, which ships the binary): an
+ * installed copy if there is one, else one installed on first use into a
+ * cache directory. Not a devDependency: the package's other platforms are not
+ * all on every registry mirror, and `npm ci` refuses a lock file without them.
+ */
 export function litestreamBinary() {
+  const name = `@flydotio/litestream-${process.platform}-${process.arch}`;
+  const find = (from) => {
+    try {
+      const pkg = createRequire(from).resolve(`${name}/package.json`);
+      const binary = join(dirname(pkg), 'litestream');
+      return existsSync(binary) ? binary : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const installed = find(import.meta.url);
+  if (installed !== undefined) return installed;
+  const cache = join(tmpdir(), 'threadlite-litestream');
+  const cached = find(join(cache, 'package.json'));
+  if (cached !== undefined) return cached;
   try {
-    const require = createRequire(import.meta.url);
-    const pkg = require.resolve(`@flydotio/litestream-${process.platform}-${process.arch}/package.json`);
-    const binary = join(dirname(pkg), 'litestream');
-    return existsSync(binary) ? binary : undefined;
+    mkdirSync(cache, { recursive: true });
+    writeFileSync(join(cache, 'package.json'), '{"private":true}\n');
+    execFileSync('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--prefix', cache, `${name}@${LITESTREAM_PACKAGE_VERSION}`], { stdio: 'ignore', timeout: 120_000 });
   } catch {
-    return undefined;
+    return undefined; // no such package for this platform, or no registry
   }
+  return find(join(cache, 'package.json'));
 }
 
 /** Writes a Litestream config for `db` replicating to `replica` (a directory). */
