@@ -45,10 +45,6 @@ const EXCEPTIONS = new Map([
   ['sqlite: controlled transaction should be able to start and rollback a transaction', beginText],
   ['sqlite: controlled transaction should be able to savepoint and rollback to savepoint', beginText],
   ['sqlite: controlled transaction should be able to savepoint and release savepoint', beginText],
-  ['sqlite: error stack error stack should contain the userland stack', {
-    reason: "the stack's last lines are the worker thread's (threadlite appends them after `--- in worker thread ---`), not the caller's",
-    check: (err) => /to include/.test(err.message),
-  }],
   ['sqlite: migration migrateUp should refuse to run migrations using a provided transaction due to lack of support for transactional DDL', {
     reason: 'ThreadliteDialect reports transactional DDL (SQLite has it), so Migrator accepts a transaction; `transactionalDdl: false` restores the refusal',
     check: (err) => /to be an instance of Error/.test(err.message),

@@ -181,11 +181,16 @@ export function deserializeError(wire: SerializedError): Error {
   // Start the stack at our caller: inside an awaiting async method, V8 then
   // lists the user's own awaiting frames below it.
   captureCallerStack(err, deserializeError);
-  if (wire.stack !== undefined && err.stack !== undefined) {
-    // Keep the worker-side frames too: they say where inside SQLite or a user
-    // function the error began.
+  if (wire.stack !== undefined) {
+    // Keep the worker-side frames too (they say where inside SQLite or a user
+    // function the error began), as the error's `cause`: appended to the
+    // stack, they would come after the caller's own frames, which must end it.
     const workerFrames = wire.stack.split('\n').slice(1).join('\n');
-    if (workerFrames) err.stack += `\n    --- in worker thread ---\n${workerFrames}`;
+    if (workerFrames && (err as { cause?: unknown }).cause === undefined) {
+      const inWorker = new Error('in the worker thread');
+      inWorker.stack = `Error: in the worker thread\n${workerFrames}`;
+      Object.defineProperty(err, 'cause', { value: inWorker, writable: true, configurable: true, enumerable: false });
+    }
   }
   return err;
 }

@@ -31,12 +31,17 @@ for (const [kind, sql, options, cls] of [
     t.after(() => db.close());
     const err = await userLevel1(db, sql, options).catch((e) => e);
     assert.ok(err instanceof cls, String(err));
-    const lines = err.stack.split('\n');
-    const mainFrames = lines.slice(1, lines.findIndex((l) => l.includes('--- in worker thread ---')) >>> 0);
+    const mainFrames = err.stack.split('\n').slice(1);
     for (const name of ['userLevel3', 'userLevel2', 'userLevel1']) {
       assert.ok(mainFrames.some((l) => l.includes(name)), `${name} is missing from\n${err.stack}`);
     }
     assert.ok(!mainFrames.some((l) => l.includes(ownDir)), `threadlite frames left in\n${err.stack}`);
     assert.ok(mainFrames[0].includes('userLevel3'), `the caller's frame is not first:\n${err.stack}`);
+    // The stack ends with the caller's own frames (the test's); the worker's frames are the cause's.
+    assert.ok(mainFrames.at(-1).includes('TestContext') || mainFrames.at(-1).includes('node:internal/test_runner'), `the stack does not end in the caller's chain:\n${err.stack}`);
+    if (cls === SqliteError) {
+      assert.match(err.cause.stack, /in the worker thread[\s\S]*worker\//);
+      assert.equal(Object.keys(err).includes('cause'), false, 'cause is not enumerable: errors compare as better-sqlite3 errors do');
+    }
   });
 }
