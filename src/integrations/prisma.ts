@@ -19,6 +19,7 @@ import type {
 import type { Database } from '../database';
 import { SqliteError } from '../errors';
 import type { Queryable } from '../queryable';
+import { PRIMARY_RESULT_CODES, primaryResultCode } from '../sqlite-codes';
 import type { ColumnDefinition, TransactionMode } from '../types';
 import { HeldTransaction } from './held-transaction';
 
@@ -388,33 +389,8 @@ function mapSqliteError(err: SqliteError): DriverError {
   if (err.code.startsWith('SQLITE_BUSY')) return { kind: 'SocketTimeout' };
   if (err.message.startsWith('no such table: ')) return { kind: 'TableDoesNotExist', table: err.message.slice(15) };
   if (err.message.startsWith('no such column: ')) return { kind: 'ColumnNotFound', column: err.message.slice(16) };
-  return { kind: 'sqlite', extendedCode: SQLITE_CODES[err.code.split('_')[1] ?? ''] ?? 1, message: err.message };
+  return { kind: 'sqlite', extendedCode: PRIMARY_RESULT_CODES[primaryResultCode(err.code)], message: err.message };
 }
-
-/** Primary result codes by name (https://www.sqlite.org/rescode.html), for errors Prisma has no kind for. */
-const SQLITE_CODES: Record<string, number> = {
-  ERROR: 1,
-  INTERNAL: 2,
-  PERM: 3,
-  ABORT: 4,
-  BUSY: 5,
-  LOCKED: 6,
-  NOMEM: 7,
-  READONLY: 8,
-  INTERRUPT: 9,
-  IOERR: 10,
-  CORRUPT: 11,
-  FULL: 13,
-  CANTOPEN: 14,
-  PROTOCOL: 15,
-  SCHEMA: 17,
-  TOOBIG: 18,
-  CONSTRAINT: 19,
-  MISMATCH: 20,
-  MISUSE: 21,
-  RANGE: 25,
-  NOTADB: 26,
-};
 
 function driverError(error: DriverError): Error {
   let utils: typeof import('@prisma/driver-adapter-utils');

@@ -2,6 +2,7 @@
  * node-sqlite3's constants: open flags, result codes and limit ids, with
  * node-sqlite3's names and values (they are SQLite's own numbers).
  */
+import { PRIMARY_RESULT_CODES } from '../../sqlite-codes';
 
 /** `OPEN_*` flags for the `mode` argument of {@link Database}. */
 export const OPEN_FLAGS = {
@@ -15,35 +16,7 @@ export const OPEN_FLAGS = {
 } as const;
 
 /** SQLite's primary result codes, as node-sqlite3 exports them (`sqlite3.CONSTRAINT === 19`). */
-export const RESULT_CODES = {
-  OK: 0,
-  ERROR: 1,
-  INTERNAL: 2,
-  PERM: 3,
-  ABORT: 4,
-  BUSY: 5,
-  LOCKED: 6,
-  NOMEM: 7,
-  READONLY: 8,
-  INTERRUPT: 9,
-  IOERR: 10,
-  CORRUPT: 11,
-  NOTFOUND: 12,
-  FULL: 13,
-  CANTOPEN: 14,
-  PROTOCOL: 15,
-  EMPTY: 16,
-  SCHEMA: 17,
-  TOOBIG: 18,
-  CONSTRAINT: 19,
-  MISMATCH: 20,
-  MISUSE: 21,
-  NOLFS: 22,
-  AUTH: 23,
-  FORMAT: 24,
-  RANGE: 25,
-  NOTADB: 26,
-} as const;
+export const RESULT_CODES = PRIMARY_RESULT_CODES;
 
 /** `LIMIT_*` ids for `db.configure('limit', id, value)`. */
 export const LIMITS = {
@@ -72,12 +45,14 @@ export function sqliteVersion(): { VERSION: string; SOURCE_ID: string; VERSION_N
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const BetterSqlite3 = require('better-sqlite3') as typeof import('better-sqlite3');
     const connection = new BetterSqlite3(':memory:');
-    versionConnection = connection;
-    const row = connection.prepare('SELECT sqlite_version() AS v, sqlite_source_id() AS s').get() as { v: string; s: string };
+    const statement = connection.prepare('SELECT sqlite_version() AS v, sqlite_source_id() AS s');
+    versionObjects.push(connection, statement);
+    const row = statement.get() as { v: string; s: string };
     const [major = 0, minor = 0, patch = 0] = row.v.split('.').map(Number);
     version = { VERSION: row.v, SOURCE_ID: row.s, VERSION_NUMBER: major * 1_000_000 + minor * 1000 + patch };
   }
   return version;
 }
 let version: { VERSION: string; SOURCE_ID: string; VERSION_NUMBER: number } | undefined;
-let versionConnection: unknown;
+/** The connection and statement sqliteVersion() made, never released (Node 24: see above). */
+const versionObjects: unknown[] = [];

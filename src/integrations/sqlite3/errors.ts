@@ -4,6 +4,7 @@
  * with `errno` (the primary code's number) and `code` (its name).
  */
 import { SqliteError } from '../../errors';
+import { primaryResultCode } from '../../sqlite-codes';
 import { RESULT_CODES } from './constants';
 
 /** An error as node-sqlite3 reports it. */
@@ -33,7 +34,7 @@ export function sqliteError(code: keyof typeof RESULT_CODES, message: string): N
  */
 export function toNodeError(err: unknown): Error {
   if (err instanceof SqliteError) {
-    const primary = primaryCode(err.code);
+    const primary = primaryResultCode(err.code);
     const out = sqliteError(primary, err.message);
     (out as NodeSqliteError & { extendedCode?: string }).extendedCode = err.code;
     Object.defineProperty(out, 'cause', { value: err, enumerable: false, configurable: true, writable: true });
@@ -42,13 +43,4 @@ export function toNodeError(err: unknown): Error {
   if (err instanceof RangeError) return sqliteError('RANGE', err.message);
   if (err instanceof Error) return err;
   return new Error(String(err));
-}
-
-/** `SQLITE_CONSTRAINT_UNIQUE` → `CONSTRAINT`; an unknown code → `ERROR`. */
-function primaryCode(code: string): keyof typeof RESULT_CODES {
-  const name = code.replace(/^SQLITE_/, '');
-  for (const key of Object.keys(RESULT_CODES) as Array<keyof typeof RESULT_CODES>) {
-    if (name === key || name.startsWith(`${key}_`)) return key;
-  }
-  return 'ERROR';
 }
