@@ -12,6 +12,17 @@ import type { IterateOptions } from './types';
 import type { WorkerHandle } from './worker-handle';
 
 const DEFAULT_BATCH_SIZE = 256;
+
+/**
+ * Iterators dropped with their cursor open (no `break`, no `return()`): once
+ * the garbage collector takes one, its cursor is closed on the worker, so the
+ * connection is free and no later statement must first read the rest of it
+ * into memory (an endless query's rest never ends).
+ */
+const abandoned = new FinalizationRegistry<{ owner: Queryable; worker: WorkerHandle; cursor: number }>(({ owner, worker, cursor }) => {
+  worker.cursors--;
+  if (worker.state === 'ready') owner.call({ op: 'close-cursor', cursor }, 'read', undefined, worker).catch(() => undefined);
+});
 /** How long closing waits for a chunk already requested before cancelling it. */
 const CLOSE_GRACE_MS = 100;
 
@@ -143,7 +154,11 @@ export class RowIterator<T> implements AsyncIterableIterator<T> {
         payload = value as RowsPayload;
         this.#cursor = request.id;
         this.#worker = worker;
-        if (!payload.done) worker.cursors++;
+        if (!payload.done) {
+          worker.cursors++;
+          // Dropped without return(): its cursor is closed when the iterator is collected.
+          abandoned.register(this, { owner: this.#owner, worker, cursor: request.id as number }, this);
+        }
       } else {
         payload = await this.#step();
       }
@@ -183,6 +198,7 @@ export class RowIterator<T> implements AsyncIterableIterator<T> {
   #release(): void {
     if (this.#finished) return;
     this.#finished = true;
+    abandoned.unregister(this);
     this.#options?.signal?.removeEventListener('abort', this.#onAbort);
     if (this.#worker !== undefined && this.#cursor !== undefined) this.#worker.cursors--;
   }

@@ -171,3 +171,29 @@ test('row 3: a first-seen INSERT … RETURNING sent while a transaction holds th
     { id: 2, x: 2 },
   ]);
 });
+
+test('row 8: an iterator dropped without return() has its cursor closed when collected; the connection is not drained', async (t) => {
+  const { setFlagsFromString } = await import('node:v8');
+  const { runInNewContext } = await import('node:vm');
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc');
+  const db = await open(tempFile(t), { readers: 1 });
+  t.after(() => db.close());
+  const endless = 'WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r) SELECT i FROM r';
+  await (async () => {
+    // Learn the route, so the cursor opens on the reader; take one row and drop the iterator.
+    await db.all('SELECT 1 AS warm');
+    const cursor = db.iterate(endless, [], { batchSize: 10 });
+    assert.deepEqual((await cursor.next()).value, { i: 1 });
+  })();
+  const reader = () => db.stats().workers[1];
+  assert.equal(reader().cursors, 1);
+  for (let i = 0; i < 50 && reader().cursors > 0; i++) {
+    gc();
+    await sleep(20);
+  }
+  assert.equal(reader().cursors, 0, 'the dropped iterator was collected and its cursor closed');
+  // The reader answers without first reading the endless rest into memory.
+  assert.deepEqual(await db.get('SELECT count(*) AS n FROM (SELECT 1 UNION ALL SELECT 2)', [], { timeout: 5000 }), { n: 2 });
+  assert.equal(db.stats().respawns, 0);
+});

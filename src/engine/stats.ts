@@ -19,6 +19,8 @@ export interface WorkerStats {
   inflight: number;
   /** Whether a transaction or read snapshot holds it. */
   leased: boolean;
+  /** `iterate()` cursors open on this connection. */
+  cursors: number;
 }
 
 /** Counters and per-worker state for health endpoints; see {@link Database.stats}. */
@@ -76,6 +78,7 @@ export class Counters {
       state: (i === 0 && writerFailed ? 'failed' : w.state) as WorkerStats['state'],
       inflight: w.inflight,
       leased: w.leased,
+      cursors: w.cursors,
     }));
     const native = nativeStatusWarnOnce();
     const interruptible = entries.every((w) => w.interruptible || w.state !== 'ready');
