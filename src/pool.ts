@@ -51,6 +51,8 @@ export class Pool {
   #closed = false;
   #closing: Promise<void> | undefined;
   #idleWaiters: Array<() => void> = [];
+  /** Referenced while calls wait in a queue (see {@link #keepAliveWhileQueued}). */
+  #waitingRef: NodeJS.Timeout | undefined;
 
   private constructor(options: ResolvedOptions) {
     this.options = options;
@@ -310,6 +312,21 @@ export class Pool {
   #pump(): void {
     this.#scheduler.pump();
     this.#checkIdle();
+    this.#keepAliveWhileQueued();
+  }
+
+  /**
+   * Calls waiting in a queue keep the process alive, as calls in flight do
+   * (their worker is referenced): an awaited call always completes, even
+   * while every worker is idle or restarting (Node 22 was seen to end a
+   * process with a call queued behind a worker being replaced).
+   */
+  #keepAliveWhileQueued(): void {
+    if (this.#queues.count > 0) this.#waitingRef ??= setInterval(() => {}, 2 ** 31 - 1);
+    else if (this.#waitingRef !== undefined) {
+      clearInterval(this.#waitingRef);
+      this.#waitingRef = undefined;
+    }
   }
 
   #grant(waiter: LeaseWaiter, worker: WorkerHandle): void {
