@@ -250,11 +250,6 @@ export class WorkerHandle {
     return Math.abs(Atomics.load(this.#cells, Cell.current)) === id;
   }
 
-  /** Interrupts whatever statement runs now, whichever request it belongs to (closing past its grace). */
-  interruptAny(): boolean {
-    return this.#slot?.interruptAny() ?? false;
-  }
-
 
   /** Keeps the process alive until the thread has ended; resolves then. */
   keepAlive(): Promise<void> {

@@ -134,11 +134,6 @@ export class InterruptSlot {
     return !this.#released && this.#addon.interrupt(this.slot, request) === 1;
   }
 
-  /** Interrupts whatever the connection runs (closing after the grace period). */
-  interruptAny(): boolean {
-    return !this.#released && this.#addon.interrupt(this.slot, 0) === 1;
-  }
-
   /** Frees the slot; call once the worker thread has ended. */
   release(): void {
     if (this.#released) return;
