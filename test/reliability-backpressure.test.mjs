@@ -110,6 +110,32 @@ test('a long read on one reader does not hold up short reads on the other', asyn
   assert.equal(order.indexOf('long'), 200);
 });
 
+test('reads known to be heavy do not wait for a long read while a reader and the writer are idle', async (t) => {
+  const { db, gate } = await openGated(t, { readers: 2 });
+  await db.exec('CREATE TABLE t(x); INSERT INTO t VALUES (1), (2), (3)');
+  // Teach the pool that this statement is heavy (>= 5 ms), as a loaded machine
+  // can make even a cheap one look.
+  const heavySql = 'SELECT rel_spin(?) AS done, (SELECT sum(x) FROM t) AS s';
+  for (let i = 0; i < 3; i++) await db.get(heavySql, [12]);
+  const long = db.get('SELECT rel_block() AS x');
+  await gate.waitEntered(1);
+  // One reader holds the long read; the other reader and the writer are idle.
+  const heavies = Array.from({ length: 6 }, () => db.get(heavySql, [1]));
+  const outcome = await Promise.race([
+    Promise.all(heavies).then((rows) => rows),
+    new Promise((resolve) => setTimeout(() => resolve('still waiting'), 20_000).unref()),
+  ]);
+  // Every heavy read finished while the long read provably still runs.
+  assert.equal(Atomics.load(gate.cells, 1), 0);
+  assert.notEqual(outcome, 'still waiting', JSON.stringify(db.stats()));
+  assert.deepEqual(outcome[5], { done: 1, s: 6 });
+  // A light read sent meanwhile still answers (on the writer, or a free reader).
+  const light = db.get('SELECT count(*) AS n FROM t');
+  assert.deepEqual(await light, { n: 3 });
+  gate.release();
+  assert.deepEqual(await long, { x: 1 });
+});
+
 test('writes are not starved by a steady stream of reads', async (t) => {
   const db = await openTemp(t, { readers: 2 });
   await db.exec('CREATE TABLE t(x)');

@@ -1,9 +1,9 @@
 /**
  * Dispatch: which waiting call goes to which worker, now. Writes go to the
  * writer in order. Reads go to readers, cost-aware: a read that may be heavy
- * waits for an idle reader (and heavy reads never hold every reader), light
- * reads go to the least loaded reader, pipelined. An idle writer serves reads
- * no reader can take.
+ * waits for an idle reader (and heavy reads hold every reader only while an
+ * idle writer can serve light reads), light reads go to the least loaded
+ * reader, pipelined. An idle writer serves reads no reader can take.
  */
 import { TUNING } from '../tuning';
 import type { WorkerHandle } from '../worker-handle';
@@ -112,9 +112,13 @@ export class Scheduler {
       }
       if (idle === undefined) break;
       let index = 0;
-      if (busyHeavy >= heavySlots) {
-        // Every heavy slot is taken: only a read of unknown cost may try the
-        // idle reader (most are light; once one finishes, its twins queue as light).
+      if (busyHeavy >= heavySlots && !(light.length === 0 && this.writerCanServeRead())) {
+        // Every heavy slot is taken and the idle reader is the only connection
+        // left for light reads: only a read of unknown cost may try it (most
+        // are light; once one finishes, its twins queue as light). When an
+        // idle writer can serve light reads instead, a heavy read takes the
+        // reader: keeping it free would make the heavy read wait for the
+        // longest read in flight, however long that is, with a reader idle.
         index = heavy.findIndex((job) => job.guessed);
         if (index === -1) break;
       }
