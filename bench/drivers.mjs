@@ -1,6 +1,8 @@
 // The drivers under test, behind one tiny promise-returning interface:
 // get / all / run (sql, params), batchInsert(sql, rows), close().
 import Database from 'better-sqlite3';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { open } from 'threadlite';
 import { NaivePool } from './naive-pool.mjs';
 import { keepBetterSqlite3Objects } from '../scripts/keep-better-sqlite3.mjs';
@@ -69,6 +71,15 @@ export const DRIVERS = {
   },
 };
 
+// A previous build of threadlite, for a before/after comparison in one run:
+// THREADLITE_BEFORE=<a checkout of the older commit, built> node bench/run.mjs --driver threadlite-before …
+if (process.env.THREADLITE_BEFORE) {
+  DRIVERS['threadlite-before'] = {
+    label: `threadlite (default), before: ${process.env.THREADLITE_BEFORE_LABEL ?? process.env.THREADLITE_BEFORE}`,
+    open: (file) => openThreadlite(file, {}, createRequire(import.meta.url)(join(process.env.THREADLITE_BEFORE, 'dist/index.js')).open),
+  };
+}
+
 /** A node-sqlite3-API module (node-sqlite3 itself, or threadlite/sqlite3) behind the bench interface: one Database, callbacks promisified. */
 async function openSqlite3Api(sqlite3, file) {
   const db = await new Promise((resolve, reject) => {
@@ -104,8 +115,8 @@ async function openSqlite3Api(sqlite3, file) {
   };
 }
 
-async function openThreadlite(file, options) {
-  const db = await open(file, options);
+async function openThreadlite(file, options, openPool = open) {
+  const db = await openPool(file, options);
   // Warm every worker (open + first statement) before timing starts.
   await Promise.all(Array.from({ length: 8 }, () => db.get('SELECT 1')));
   return {

@@ -21,6 +21,8 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 export const SCENARIOS = ['point-seq', 'point-64', 'groupby-4', 'all-100k', 'rw-90-10', 'http', 'insert-100k'];
 export const BASELINE = 'better-sqlite3';
 const ALL_DRIVERS = ['better-sqlite3', 'naive-pool', 'threadlite', 'threadlite-inline', 'node-sqlite3', 'threadlite-sqlite3'];
+// An older build to compare with in the same run (see bench/drivers.mjs).
+if (process.env.THREADLITE_BEFORE) ALL_DRIVERS.push('threadlite-before');
 
 function parseArgs(argv) {
   const opts = { quick: false, reps: undefined, scenarios: [], drivers: [], json: undefined, cpuProf: false, docs: true, from: undefined };

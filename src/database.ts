@@ -275,7 +275,11 @@ export class Database extends Queryable {
     if (inline === undefined || options?.signal !== undefined || options?.timeout !== undefined) return undefined;
     if (this.#pool.closed || this.#pool.options.timeout > 0 || this.#pool.route(sql) !== 'read') return undefined;
     if (currentTransaction.getStore()?.active === true) return undefined;
-    return inline.accepts(sql, this.#pool.costOf(sql)) ? inline : undefined;
+    if (!inline.accepts(sql, this.#pool.costOf(sql))) return undefined;
+    // Connection settings made on the writer since this connection last ran (see connection-state.ts).
+    const prelude = this.#pool.connectionState.catchUp(inline);
+    if (prelude !== undefined) inline.apply(prelude);
+    return inline;
   }
 
   /** @internal */

@@ -157,6 +157,17 @@ export class InlineReader {
    * `mainThreadObjects`); closing finalized their SQLite statements, so what
    * stays is small.
    */
+  /** Applies connection settings made on the writer; one a read-only connection refuses concerns writes only. */
+  apply(statements: readonly string[]): void {
+    for (const statement of statements) {
+      try {
+        this.#db.exec(statement);
+      } catch {
+        // See above.
+      }
+    }
+  }
+
   close(): void {
     this.#db.close();
   }

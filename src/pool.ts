@@ -9,18 +9,21 @@
  */
 import { PoolClosedError, QueueFullError, WorkerCrashedError } from './errors';
 import { Cancellation, isInterruption } from './engine/cancellation';
+import { ConnectionState } from './engine/connection-state';
 import { CostModel, HEAVY_MS } from './engine/cost-model';
 import { Deadlines } from './engine/deadlines';
-import { isLeaseWaiter, type Job, type Lease, type LeaseWaiter, type QueueItem, RemoteError, type Target } from './engine/job';
+import { triage } from './engine/triage';
+import { type Job, type Lease, type LeaseWaiter, type QueueItem, RemoteError, type Target } from './engine/job';
 import { Leases } from './engine/leases';
 import { Queues } from './engine/queues';
 import { Router } from './engine/router';
 import { Scheduler } from './engine/scheduler';
+import { Settlement } from './engine/settlement';
 import { Counters, type PoolStats } from './engine/stats';
 import { Supervisor } from './engine/supervisor';
 import { nativeStatusWarnOnce } from './native/interrupt';
 import type { ResolvedOptions } from './options';
-import { isBounced, type NewRequest, type Request, type Response } from './protocol';
+import { type NewRequest, type Request, type Response } from './protocol';
 import { TUNING } from './tuning';
 import type { CallOptions } from './types';
 import type { ExitReport, WorkerHandle } from './worker-handle';
@@ -37,12 +40,15 @@ export class Pool {
   readonly #counters = new Counters();
   readonly #queues = new Queues();
   readonly #costs = new CostModel();
+  /** What keeps the pool one connection: TEMP state on the writer, replayed settings (see connection-state.ts). */
+  readonly connectionState = new ConnectionState();
   readonly #workers: Supervisor;
   readonly #router: Router;
   readonly #scheduler: Scheduler;
   readonly #deadlines: Deadlines;
   readonly #cancellation: Cancellation;
   readonly #leases = new Leases();
+  readonly #settled = new Settlement(this.#queues, this.#counters);
   #nextId = 1;
   /** Submission order of calls and lease requests. */
   #nextSeq = 1;
@@ -51,8 +57,6 @@ export class Pool {
   #closed = false;
   #closing: Promise<void> | undefined;
   #idleWaiters: Array<() => void> = [];
-  /** Referenced while calls wait in a queue (see {@link #keepAliveWhileQueued}). */
-  #waitingRef: NodeJS.Timeout | undefined;
 
   private constructor(options: ResolvedOptions) {
     this.options = options;
@@ -62,15 +66,15 @@ export class Pool {
       { exited: (worker, report) => this.#onWorkerExit(worker, report), changed: () => this.#pump() },
       this.#counters,
     );
-    this.#router = new Router(this.#workers, this.#costs);
+    this.#router = new Router(this.#workers, this.#costs, this.connectionState);
     this.#scheduler = new Scheduler(this.#queues, this.#workers, this.#costs, {
       send: (job, worker) => this.#sendTo(job, worker),
       grant: (waiter, worker) => this.#grant(waiter, worker),
-      fail: (item, err) => this.#fail(item, err),
+      fail: (item, err) => this.#settled.fail(item, err),
     });
     this.#cancellation = new Cancellation(this.#queues, {
-      settle: (job, err) => this.#settle(job, err),
-      settleWaiter: (waiter, err) => this.#settleWaiter(waiter, err),
+      settle: (job, err) => this.#settled.settle(job, err),
+      settleWaiter: (waiter, err) => this.#settled.settleWaiter(waiter, err),
       recycle: (worker) => this.recycle(worker),
       pump: () => this.#pump(),
     });
@@ -93,10 +97,6 @@ export class Pool {
     return this.#closed;
   }
 
-  /** Throws `PoolClosedError` once `close()` has begun. */
-  checkOpen(): void {
-    if (this.#closed) throw new PoolClosedError();
-  }
 
   /** The running estimate of a statement's milliseconds on a worker, if it has run. */
   costOf(sql: string): number | undefined {
@@ -166,7 +166,7 @@ export class Pool {
       if (!this.#arm(job, options, sql)) return;
       if (job.pinned !== undefined) {
         if (job.pinned.state === 'exited') {
-          this.#settle(job, new WorkerCrashedError(sql, 'The connection holding this cursor or transaction is gone'));
+          this.#settled.settle(job, new WorkerCrashedError(sql, 'The connection holding this cursor or transaction is gone'));
           return;
         }
         this.#sendTo(job, job.pinned);
@@ -181,7 +181,8 @@ export class Pool {
   acquire(target: Target, options: CallOptions | undefined): Promise<Lease> {
     const refused = this.#refusal();
     if (refused !== undefined) return Promise.reject(refused);
-    if (target === 'read' && this.#workers.readers.length === 0) target = 'write';
+    // A snapshot on the writer when readers cannot see what the writer holds (see connection-state.ts).
+    if (target === 'read' && (this.#workers.readers.length === 0 || this.connectionState.writerOnly)) target = 'write';
     return new Promise((resolve, reject) => {
       const waiter: LeaseWaiter = { lease: true, seq: this.#nextSeq++, target, settled: false, resolve, reject, disarm: undefined };
       if (!this.#arm(waiter, options, undefined)) return;
@@ -259,7 +260,7 @@ export class Pool {
 
   /** close() ran out of patience: fail the queue, end leases, cancel running calls. */
   #stopEverything(err: Error): void {
-    for (const item of this.#queues.drain()) this.#fail(item, err);
+    for (const item of this.#queues.drain()) this.#settled.fail(item, err);
     this.#leases.endAll(err);
     for (const worker of this.#workers.all) this.stopWork(worker, err);
     this.#pump();
@@ -275,66 +276,25 @@ export class Pool {
     return false;
   }
 
-  #settle(job: Job, err: unknown, value?: unknown, worker?: WorkerHandle): void {
-    if (job.settled) return;
-    job.settled = true;
-    // A probe answered for good (run, failed or cancelled) holds nothing back;
-    // one that bounced holds its place until its second half is submitted.
-    if (job.holds && (err !== undefined || !isBounced(value))) this.#queues.unhold(job.seq);
-    job.disarm?.();
-    if (job.graceTimer !== undefined) clearTimeout(job.graceTimer);
-    if (err === undefined) {
-      // A bounced probe is half of one call: the call counts when its second half settles.
-      if (!isBounced(value)) this.#counters.completed++;
-      job.resolve({ value, worker: worker as WorkerHandle });
-    } else {
-      this.#counters.failure(err);
-      job.reject(err);
-    }
-  }
-
-  #settleWaiter(waiter: LeaseWaiter, err: Error | undefined, lease?: Lease): void {
-    if (waiter.settled) return;
-    waiter.settled = true;
-    waiter.disarm?.();
-    if (err === undefined) waiter.resolve(lease as Lease);
-    else {
-      this.#counters.failure(err);
-      waiter.reject(err);
-    }
-  }
-
-  #fail(item: QueueItem, err: Error): void {
-    if (isLeaseWaiter(item)) this.#settleWaiter(item, err);
-    else this.#settle(item, err);
-  }
-
   #pump(): void {
     this.#scheduler.pump();
     this.#checkIdle();
-    this.#keepAliveWhileQueued();
-  }
-
-  /**
-   * Calls waiting in a queue keep the process alive, as calls in flight do
-   * (their worker is referenced): an awaited call always completes, even
-   * while every worker is idle or restarting (Node 22 was seen to end a
-   * process with a call queued behind a worker being replaced).
-   */
-  #keepAliveWhileQueued(): void {
-    if (this.#queues.count > 0) this.#waitingRef ??= setInterval(() => {}, 2 ** 31 - 1);
-    else if (this.#waitingRef !== undefined) {
-      clearInterval(this.#waitingRef);
-      this.#waitingRef = undefined;
-    }
+    this.#queues.keepAliveWhileWaiting();
   }
 
   #grant(waiter: LeaseWaiter, worker: WorkerHandle): void {
-    if (!waiter.settled) this.#settleWaiter(waiter, undefined, this.#leases.grant(worker));
+    if (!waiter.settled) this.#settled.settleWaiter(waiter, undefined, this.#leases.grant(worker));
   }
 
   #sendTo(job: Job, worker: WorkerHandle): void {
     job.worker = worker;
+    const request = job.request;
+    if (request.op !== 'next' && request.op !== 'close-cursor' && request.op !== 'close') {
+      // Settings made on the writer that this connection has not applied yet.
+      const prelude = this.connectionState.catchUp(worker);
+      if (prelude !== undefined) request.prelude = prelude;
+      else if (request.prelude !== undefined) delete request.prelude;
+    }
     worker.load += job.estimate;
     if (job.heavy) worker.heavy++;
     if (job.cancellable) worker.cancellable++;
@@ -346,11 +306,15 @@ export class Pool {
     if (job.heavy) worker.heavy--;
     if (job.cancellable) worker.cancellable--;
     if (job.sql !== undefined) this.#costs.observe(job.sql, job.request, response);
+    if (worker.role === 'writer') {
+      if (response.local !== undefined) this.connectionState.writerOnly = response.local;
+      if (response.ok && job.sql !== undefined) this.connectionState.observe(job.sql, worker);
+    }
     if (job.cancelledBy !== undefined && !response.ok && isInterruption(response.error.code)) {
       // Stopped by our interrupt (or skipped): the caller learns why it was cancelled.
-      this.#settle(job, job.cancelledBy);
-    } else if (response.ok) this.#settle(job, undefined, response.value, worker);
-    else this.#settle(job, new RemoteError(response.error));
+      this.#settled.settle(job, job.cancelledBy);
+    } else if (response.ok) this.#settled.settle(job, undefined, response.value, worker);
+    else this.#settled.settle(job, new RemoteError(response.error));
     this.#pump();
   }
 
@@ -364,28 +328,14 @@ export class Pool {
 
   /** A worker is gone: what it had not begun runs elsewhere; what it was running fails. */
   #onWorkerExit(worker: WorkerHandle, report: ExitReport): void {
-    const requeue: Job[] = [];
-    const crashed = report.begun.at(-1) as Job | undefined;
-    for (const dispatch of [...report.begun, ...report.notBegun]) {
-      const job = dispatch as Job;
-      if (job.settled) continue;
-      job.worker = undefined;
-      const movable = job.lease === undefined && job.pinned === undefined && job.request.op !== 'close';
-      const neverRan = report.notBegun.includes(job);
-      // A read that finished but whose answer was lost can run again; a write
-      // cannot, since it may have committed.
-      if (movable && job.cancelledBy === undefined && job !== crashed && (neverRan || job.target === 'read')) requeue.push(job);
-      else this.#settle(job, job.cancelledBy ?? new WorkerCrashedError(job.sql, report.cause));
-    }
+    const { requeue, failed } = triage(report, this.#workers.shuttingDown);
+    for (const [job, err] of failed) this.#settled.settle(job, err);
     this.#leases.breakFor(worker, report.cause);
     worker.load = 0;
     worker.heavy = 0;
     worker.cancellable = 0;
-    if (this.#workers.shuttingDown) {
-      // Closing, and the queues were already empty: nothing can run any more.
-      for (const job of requeue) this.#settle(job, new WorkerCrashedError(job.sql, report.cause));
-      return;
-    }
+    // A new writer starts without the old one's TEMP objects and attachments.
+    if (worker.role === 'writer') this.connectionState.writerOnly = false;
     // Requeued jobs go back in front, in their original order.
     this.#queues.unshiftAll(requeue);
   }

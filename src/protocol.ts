@@ -101,6 +101,8 @@ export interface StatementRequest {
    * On a reader: answer {@link BOUNCED} if it may not run there.
    */
   probe?: boolean;
+  /** Connection settings (statements) to apply before this request (see engine/connection-state.ts). */
+  prelude?: readonly string[];
 }
 
 /** Runs one or more statements with no parameters and no result (`db.exec`). @internal */
@@ -108,6 +110,8 @@ export interface ExecRequest {
   id: number;
   op: 'exec';
   sql: string;
+  /** Connection settings (statements) to apply before this request (see engine/connection-state.ts). */
+  prelude?: readonly string[];
 }
 
 /** Pulls up to `count` more rows from an open cursor. @internal */
@@ -140,6 +144,8 @@ export interface BatchRequest {
     /** Stand-ins per parameter set, by index (see src/params.ts). */
     opaque?: ReadonlyArray<readonly [index: number, opaque: Opaque[]]>;
   }>;
+  /** Connection settings (statements) to apply before this request (see engine/connection-state.ts). */
+  prelude?: readonly string[];
 }
 
 /**
@@ -156,6 +162,7 @@ export type BatchGroupResult =
 export interface CloseRequest {
   id: number;
   op: 'close';
+  prelude?: undefined;
 }
 
 /** A database-level operation (a backup step, serialize, pragma); see `operations-protocol.ts`. @internal */
@@ -163,6 +170,8 @@ export interface OperationRequest {
   id: number;
   op: 'operation';
   action: OperationAction;
+  /** Connection settings (statements) to apply before this request (see engine/connection-state.ts). */
+  prelude?: readonly string[];
 }
 
 /** @internal */
@@ -201,6 +210,8 @@ export interface OkResponse {
   inTransaction: boolean;
   /** Set when a probed request was not run (see {@link StatementRequest.probe}). */
   bounced?: boolean;
+  /** The writer, after a request that could change it: whether it holds TEMP objects or attached databases (see `LocalState`). */
+  local?: boolean;
 }
 
 /** The value of a bounced request. @internal */
@@ -220,6 +231,8 @@ export interface ErrorResponse {
   readerSafe?: boolean;
   cost: number;
   inTransaction: boolean;
+  /** As in {@link OkResponse}. */
+  local?: boolean;
 }
 
 /** @internal */

@@ -19,6 +19,7 @@ import type { BindParameters, RunResult } from '../types';
 import { openBetterSqlite3, runSetup } from './better-sqlite3';
 import { decodeParams } from '../params';
 import { InterruptGuard } from './interrupt-guard';
+import { LocalState } from './local-state';
 import { Cursors } from './cursors';
 import { applyMode, protoRebuild, rowsPayload, setOwnProtoColumns } from './row-shape';
 import { NativeObjects } from './native-objects';
@@ -43,6 +44,8 @@ export class Connection {
   readonly #guard: InterruptGuard;
   /** Why the native library did not load into this connection, if it did not. */
   readonly nativeError: string | undefined;
+  /** The writer's TEMP objects and attached databases (see local-state.ts); none on readers. */
+  readonly #local: LocalState | undefined;
 
   private constructor(db: SqliteDatabase, config: WorkerConfig, natives: NativeObjects, guard: InterruptGuard, nativeError?: string) {
     this.#db = db;
@@ -52,6 +55,8 @@ export class Connection {
     this.#guard = guard;
     this.nativeError = nativeError;
     this.#cache = new StatementCache(db, config.statementCacheSize, (stmt) => natives.release(stmt));
+    // After `setup`: what it attached or created is on every connection.
+    this.#local = config.role === 'writer' ? new LocalState(db) : undefined;
   }
 
   /** Opens the connection, applies pragmas and runs the `setup` module. Throws on failure. */
@@ -107,6 +112,8 @@ export class Connection {
   execute(request: Request): Response {
     const start = performance.now();
     let readerSafe: boolean | undefined;
+    // Whether the request could change the writer's connection-local state.
+    let mayChange = false;
     const guard = this.#guard;
     try {
       let value: unknown;
@@ -121,6 +128,8 @@ export class Connection {
           break;
         default: {
           this.#cursors.freeConnection();
+          if (request.prelude !== undefined) this.#applyPrelude(request.prelude);
+          mayChange = request.op !== 'close';
           switch (request.op) {
             case 'exec':
               guard.begin(request.id);
@@ -140,7 +149,9 @@ export class Connection {
             default: {
               const entry = this.#cache.get(request.sql, this.#config.safeIntegers);
               readerSafe = entry.readerSafe;
-              const bounce = this.#config.role === 'writer' ? readerSafe && !this.#db.inTransaction : !readerSafe;
+              mayChange = entry.mayChangeState;
+              const bounce =
+                this.#config.role === 'writer' ? readerSafe && !this.#db.inTransaction && this.#local?.holds !== true : !readerSafe;
               if (request.probe === true && bounce) {
                 return { id: request.id, ok: true, value: BOUNCED, readerSafe, bounced: true, cost: 0, inTransaction: false };
               }
@@ -153,11 +164,13 @@ export class Connection {
       if (guard.end(request.id)) this.#lateInterrupt(request);
       const cost = performance.now() - start;
       if ('sql' in request) this.#lastCost.set(request.sql, cost);
-      return { id: request.id, ok: true, value, readerSafe, cost, inTransaction: this.#db.inTransaction };
+      const response: Response = { id: request.id, ok: true, value, readerSafe, cost, inTransaction: this.#db.inTransaction };
+      if (mayChange && this.#local !== undefined) response.local = this.#local.update();
+      return response;
     } catch (err) {
       guard.end(request.id);
       const cost = performance.now() - start;
-      return {
+      const response: Response = {
         id: request.id,
         ok: false,
         error: serializeError(err),
@@ -165,6 +178,24 @@ export class Connection {
         cost,
         inTransaction: this.#safeInTransaction(),
       };
+      if (mayChange && this.#local !== undefined) response.local = this.#local.update();
+      return response;
+    }
+  }
+
+  /**
+   * Applies connection settings made on the writer (see
+   * engine/connection-state.ts). One this connection refuses is skipped: the
+   * writer accepted it, and a read-only connection refuses only settings that
+   * concern writes.
+   */
+  #applyPrelude(statements: readonly string[]): void {
+    for (const statement of statements) {
+      try {
+        this.#db.exec(statement);
+      } catch {
+        // See above.
+      }
     }
   }
 

@@ -3,6 +3,7 @@
  * used out first. Preparing costs a parse and a plan; a server repeats a small
  * set of statements, so nearly every call should hit.
  */
+import { mayChangeLocalState } from './local-state';
 import type { SqliteDatabase, SqliteStatement } from './sqlite-api';
 
 /** A prepared statement and what the worker learned about it once. @internal */
@@ -10,6 +11,8 @@ export interface CachedStatement {
   readonly stmt: SqliteStatement;
   /** May this statement run on a read-only reader connection? See `isReaderSafe`. */
   readonly readerSafe: boolean;
+  /** Could running it create or drop TEMP objects or attach a database? See `LocalState`. */
+  readonly mayChangeState: boolean;
   /** The row-shape toggles last applied, so unchanged calls skip three native calls. */
   mode: number;
   safeIntegers: boolean;
@@ -59,6 +62,7 @@ export class StatementCache {
     const entry: CachedStatement = {
       stmt,
       readerSafe: isReaderSafe(stmt, sql),
+      mayChangeState: mayChangeLocalState(sql),
       mode: 0,
       safeIntegers: defaultSafeIntegers,
     };
@@ -84,8 +88,12 @@ export class StatementCache {
 }
 
 // SQL that reads state private to one connection: its last rowid and change
-// counts, its TEMP schema. Such a read must run on the writer, whose state it is.
-const CONNECTION_LOCAL = /\b(?:last_insert_rowid|changes|total_changes|sqlite_temp_master|sqlite_temp_schema)\b|\btemp\s*\./i;
+// counts, and PRAGMA functions (the database list, which shows TEMP once the
+// connection used it; the table list). Such a read must run on the writer,
+// whose state it is, as the PRAGMA statements do. (The TEMP
+// schema needs no such rule: while the writer has TEMP objects everything runs
+// there, and while it has none every connection's TEMP schema is alike.)
+const CONNECTION_LOCAL = /\b(?:last_insert_rowid|changes|total_changes|pragma_\w+)\b/i;
 const LEADING_PRAGMA = /^(?:\s|--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*pragma\b/i;
 
 /**

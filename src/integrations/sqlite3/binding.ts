@@ -15,7 +15,7 @@
  * numbered parameters (`?1`, `?2`, …) and bound with a complete object.
  */
 import { sqliteError } from './errors';
-import type { ParsedStatement } from './sql-text';
+import type { ParsedStatement } from '../../sql-text';
 
 /** One value to bind: at a position (1-based) or under a parameter name. @internal */
 export interface Field {

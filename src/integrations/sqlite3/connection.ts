@@ -14,7 +14,7 @@ import type { TransactionMode } from '../../types';
 import { HeldTransaction } from '../held-transaction';
 import type { Bound } from './binding';
 import { sqliteError } from './errors';
-import { parseStatement, splitStatements, type TransactionControl, transactionControl } from './sql-text';
+import { parseStatement, splitStatements, type TransactionControl, transactionControl } from '../../sql-text';
 
 /** What one statement call produced. @internal */
 export interface Outcome {

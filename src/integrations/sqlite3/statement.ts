@@ -13,7 +13,7 @@ import type { Connection, Outcome } from './connection';
 import { sqliteError, toNodeError } from './errors';
 import { Fifo } from './fifo';
 import type { Scheduler } from './scheduler';
-import { type ParsedStatement, parseStatement } from './sql-text';
+import { type ParsedStatement, parseStatement } from '../../sql-text';
 
 /** What a statement needs from its facade `Database`. @internal */
 export interface StatementHost {

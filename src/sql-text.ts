@@ -1,9 +1,10 @@
 /**
  * Reading SQL text the way SQLite's tokenizer does, without running it: where
  * the first statement ends (node-sqlite3 prepares only the first), which bind
- * parameters it has (node-sqlite3 binds by SQLite's parameter index), and
- * whether it begins or ends a transaction (every facade `Database` is its own
- * connection as far as transactions go).
+ * parameters it has (node-sqlite3 binds by SQLite's parameter index), whether
+ * it begins or ends a transaction (every facade `Database` is its own
+ * connection as far as transactions go), and which connection settings its
+ * PRAGMAs change (the pool replays them on every connection).
  */
 
 /** One bind parameter token in a statement. @internal */
@@ -259,4 +260,48 @@ export function parseStatement(sql: string): ParsedStatement {
   if (cache.size >= MAX_CACHED) cache.clear();
   cache.set(sql, parsed);
   return parsed;
+}
+
+/** The first keyword of a statement (upper-cased), if it starts with one. @internal */
+export function leadingKeyword(sql: string): string | undefined {
+  return firstWords(sql, 1)[0];
+}
+
+/** A `PRAGMA [schema.]name = value` (or `name(value)`) statement found in a text. @internal */
+export interface PragmaSetting {
+  /** `name` or `schema.name`, lower-cased: a later setting with the same key replaces this one. */
+  key: string;
+  /** The bare pragma name, lower-cased. */
+  name: string;
+  /** The statement's text, as written. */
+  statement: string;
+}
+
+/**
+ * Every PRAGMA in `sql` (one statement or a script) that sets a value, in
+ * order. A query form (`PRAGMA name`) sets nothing and is left out.
+ * @internal
+ */
+export function pragmaSettings(sql: string): PragmaSetting[] {
+  const out: PragmaSetting[] = [];
+  for (const statement of splitStatements(sql)) {
+    const words: Token[] = [];
+    for (const token of tokenize(statement)) {
+      if (token.type === 'semi' || words.length === 5) break;
+      words.push(token);
+    }
+    if (words[0]?.type !== 'word' || words[0].text !== 'PRAGMA') continue;
+    let at = 1;
+    let schema = '';
+    if (words[at + 1]?.text === '.' && words[at]?.type === 'word') {
+      schema = `${(words[at] as Token).text.toLowerCase()}.`;
+      at += 2;
+    }
+    const name = words[at];
+    const next = words[at + 1];
+    if (name?.type !== 'word' || (next?.text !== '=' && next?.text !== '(')) continue;
+    const lower = name.text.toLowerCase();
+    out.push({ key: schema + lower, name: lower, statement: statement.trim().replace(/;$/, '') });
+  }
+  return out;
 }
