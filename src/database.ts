@@ -12,9 +12,9 @@ import {
   runSerialize,
   type SerializeOptions,
 } from './operations';
-import { Pool, type PoolStats, type Target } from './pool';
+import { Pool, type PoolStats } from './pool';
 import { type OpenOptions, resolveOptions } from './options';
-import { localize, type NewRequest, Queryable } from './queryable';
+import { type Destination, localize, type NewRequest, Queryable } from './queryable';
 import { currentTransaction, ReadSnapshot, Transaction, type TransactionOptions } from './transaction';
 import type { CallOptions } from './types';
 import type { WorkerHandle } from './worker-handle';
@@ -247,7 +247,7 @@ export class Database extends Queryable {
   }
 
   /** @internal */
-  protected submit(request: NewRequest, target: Target, options: CallOptions | undefined, pinned?: WorkerHandle, continuation?: boolean) {
+  protected submit(request: NewRequest, target: Destination, options: CallOptions | undefined, pinned?: WorkerHandle) {
     const tx = currentTransaction.getStore();
     if (tx !== undefined && tx.belongsTo(this.#pool) && pinned === undefined) {
       // db.run() inside db.transaction(): join the transaction rather than
@@ -256,12 +256,8 @@ export class Database extends Queryable {
       // run on its own, outside any transaction.
       return tx.submitFromOutside(request, options);
     }
-    return this.#pool.submit(request, target, options, { pinned, continuation });
-  }
-
-  /** @internal */
-  protected route(sql: string): Target {
-    return this.#pool.route(sql);
+    if (target === 'routed') return this.#pool.submitRouted(request as NewRequest & { sql: string }, options);
+    return this.#pool.submit(request, target, options, { pinned });
   }
 
   /** @internal */
@@ -280,10 +276,5 @@ export class Database extends Queryable {
     const prelude = this.#pool.connectionState.catchUp(inline);
     if (prelude !== undefined) inline.apply(prelude);
     return inline;
-  }
-
-  /** @internal */
-  protected override probe(sql: string): Target | undefined {
-    return this.#pool.probeTarget(sql);
   }
 }

@@ -16,7 +16,7 @@ import { triage } from './engine/triage';
 import { type Job, type Lease, type LeaseWaiter, type QueueItem, RemoteError, type Target } from './engine/job';
 import { Leases } from './engine/leases';
 import { Queues } from './engine/queues';
-import { Router } from './engine/router';
+import { probeThenRun, Router } from './engine/router';
 import { Scheduler } from './engine/scheduler';
 import { Settlement } from './engine/settlement';
 import { Counters, type PoolStats } from './engine/stats';
@@ -108,9 +108,15 @@ export class Pool {
     return this.#router.route(sql);
   }
 
-  /** Where to probe a statement whose route is not known yet (see {@link Router.probeTarget}). */
-  probeTarget(sql: string): Target | undefined {
-    return this.#router.probeTarget(sql);
+  /**
+   * Runs a statement where the router sends it: a known route directly, an
+   * unknown one as a probe first (see {@link Router.plan}).
+   */
+  submitRouted(request: NewRequest & { sql: string }, options: CallOptions | undefined): Promise<{ value: unknown; worker: WorkerHandle }> {
+    const { target, probe } = this.#router.plan(request.sql);
+    if (!probe) return this.submit(request, target, options);
+    const timeout = options?.timeout ?? this.options.timeout;
+    return probeThenRun((r, t, o, continuation) => this.submit(r, t, o, { continuation }), request, target, options, timeout);
   }
 
   /** Runs one request and resolves with its value (and the worker that answered). */

@@ -2,14 +2,13 @@
  * The query methods shared by {@link Database}, {@link Transaction} and
  * {@link ReadSnapshot}: each subclass says only where a request goes.
  */
-import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import { captureCallerStack, deserializeError, ThreadliteError } from './errors';
 import type { InlineReader } from './inline-reader';
 import { traced, workerName } from './tracing';
 import { encodeParams, type Opaque } from './params';
 import { RemoteError, type Target } from './pool';
-import { type BatchGroupResult, isBounced, type NewRequest, RowMode } from './protocol';
+import { type BatchGroupResult, type NewRequest, RowMode } from './protocol';
 import { RowIterator } from './row-iterator';
 import { decodeRows } from './rows';
 import { Statement } from './statement';
@@ -24,23 +23,24 @@ export type BatchResult = RunResult | unknown[];
 
 export type { NewRequest };
 
+/**
+ * Where a request goes: a side, or `'routed'` — wherever the pool's router
+ * sends its SQL (probing first when the route is unknown). @internal
+ */
+export type Destination = Target | 'routed';
+
 /** Base class of everything that runs SQL. Not constructed directly. */
 export abstract class Queryable {
   /** Sends a request where this object's requests go. @internal */
   protected abstract submit(
     request: NewRequest,
-    target: Target,
+    target: Destination,
     options: CallOptions | undefined,
     pinned?: WorkerHandle,
-    /** The second half of a call already accepted (a bounced probe): not refused by a close() that came meanwhile. */
-    continuation?: boolean,
   ): Promise<{ value: unknown; worker: WorkerHandle }>;
 
   /** The database file name, for traces. @internal */
   abstract get databaseName(): string;
-
-  /** Where a statement of this SQL text runs. @internal */
-  protected abstract route(sql: string): Target;
 
   /** The timeout that applies to a call with these options, in ms (0 = none). @internal */
   timeoutOf(options: CallOptions | undefined): number {
@@ -54,11 +54,6 @@ export abstract class Queryable {
 
   /** The main-thread connection that may run this read inline, if any (see `OpenOptions.inlineReads`). @internal */
   inlineFor(_sql: string, _options: CallOptions | undefined): InlineReader | undefined {
-    return undefined;
-  }
-
-  /** Where to probe a read whose route is unknown, if anywhere (see `Pool.probeTarget`). @internal */
-  protected probe(_sql: string): Target | undefined {
     return undefined;
   }
 
@@ -214,43 +209,22 @@ export abstract class Queryable {
    * here, inside the caller's async chain, so their stack ends at the
    * caller's own line. @internal
    */
-  async call(request: NewRequest, target: Target, options: CallOptions | undefined, pinned?: WorkerHandle): Promise<unknown> {
+  async call(request: NewRequest, target: Destination, options: CallOptions | undefined, pinned?: WorkerHandle): Promise<unknown> {
     return (await this.callWithWorker(request, target, options, pinned)).value;
   }
 
   /** As {@link call}, also saying which worker answered (cursors stay on it). @internal */
   async callWithWorker(
     request: NewRequest,
-    target: Target,
+    target: Destination,
     options: CallOptions | undefined,
     pinned?: WorkerHandle,
   ): Promise<{ value: unknown; worker: WorkerHandle }> {
     try {
-      const sql = 'sql' in request && request.op !== 'exec' && request.op !== 'run' ? request.sql : undefined;
-      const probe = sql !== undefined && pinned === undefined && target === 'write' ? this.probe(sql) : undefined;
-      if (probe !== undefined) {
-        // The same object travels both times: callers read the id the pool gave it (cursors are keyed by it).
-        const flagged = request as NewRequest & { probe?: boolean };
-        flagged.probe = true;
-        const started = performance.now();
-        const probed = await this.submit(flagged, probe, options);
-        if (!isBounced(probed.value)) return probed;
-        // The probed side says the other side must run it: send it there,
-        // within what is left of the call's deadline.
-        delete flagged.probe;
-        const timeout = this.timeoutOf(options);
-        const rest = timeout > 0 ? { ...options, timeout: Math.max(1, Math.ceil(timeout - (performance.now() - started))) } : options;
-        return await this.submit(flagged, probe === 'write' ? 'read' : 'write', rest, undefined, true);
-      }
       return await this.submit(request, target, options, pinned);
     } catch (err) {
       throw localize(err);
     }
-  }
-
-  /** @internal */
-  routeOf(sql: string): Target {
-    return this.route(sql);
   }
 }
 

@@ -144,7 +144,7 @@ export class RowIterator<T> implements AsyncIterableIterator<T> {
       } else if (this.#cursor === undefined) {
         const request = { ...this.#request, count: this.#batchSize } as NewRequest & { id?: number };
         const { value, worker } = await traced('iterate', this.#request.sql, this.#owner.databaseName, async (trace) => {
-          const answer = await this.#owner.callWithWorker(request, this.#owner.routeOf(this.#request.sql), this.#options);
+          const answer = await this.#owner.callWithWorker(request, 'routed', this.#options);
           if (trace !== undefined) {
             trace.worker = workerName(answer.worker);
             trace.rows = (answer.value as RowsPayload).rows.length;

@@ -106,7 +106,7 @@ export class Statement<T = Record<string, unknown>> {
         rows = op === 'all' ? (inlined as unknown[]) : inlined === undefined ? [] : [inlined];
         answeredBy = 'main';
       } else {
-        const { value, worker } = await this.#owner.callWithWorker(request, this.#owner.routeOf(this.source), options);
+        const { value, worker } = await this.#owner.callWithWorker(request, 'routed', options);
         const first = value as RowsPayload;
         rows = decodeRows(first, this.#mode);
         if (first.done === false) {
@@ -149,7 +149,7 @@ export class Statement<T = Record<string, unknown>> {
 
   /** Resolves with the result columns (better-sqlite3's `columns()`); rejects for a statement that returns no data. */
   async columns(options?: CallOptions): Promise<ColumnDefinition[]> {
-    const info = (await this.#owner.call(this.#request('describe', undefined), 'write', options)) as {
+    const info = (await this.#owner.call(this.#request('describe', undefined), 'routed', options)) as {
       columns: ColumnDefinition[] | null;
     };
     if (info.columns === null) throw new TypeError('The columns() method is only for statements that return data');
@@ -158,7 +158,7 @@ export class Statement<T = Record<string, unknown>> {
 
   /** Resolves with `{ reader, readonly }`: whether it returns data and whether it leaves the database unchanged. */
   async info(options?: CallOptions): Promise<StatementInfo> {
-    const { reader, readonly } = (await this.#owner.call(this.#request('describe', undefined), 'write', options)) as {
+    const { reader, readonly } = (await this.#owner.call(this.#request('describe', undefined), 'routed', options)) as {
       reader: boolean;
       readonly: boolean;
     };

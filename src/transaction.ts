@@ -4,8 +4,8 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { SqliteError, TransactionClosedError } from './errors';
-import type { Lease, Pool, Target } from './pool';
-import { localize, type NewRequest, Queryable } from './queryable';
+import type { Lease, Pool } from './pool';
+import { type Destination, localize, type NewRequest, Queryable } from './queryable';
 import type { CallOptions, TransactionMode } from './types';
 import type { WorkerHandle } from './worker-handle';
 
@@ -111,7 +111,7 @@ export class Transaction extends Queryable {
   }
 
   /** @internal */
-  protected submit(request: NewRequest, _target: Target, options: CallOptions | undefined, pinned?: WorkerHandle) {
+  protected submit(request: NewRequest, _target: Destination, options: CallOptions | undefined, pinned?: WorkerHandle) {
     if (this.#closedBy !== undefined) return Promise.reject(this.#closedBy);
     return this.#pool.submit(request, 'write', options, { lease: this.#lease, pinned });
   }
@@ -121,10 +121,6 @@ export class Transaction extends Queryable {
     return this.#pool.options.file;
   }
 
-  /** @internal */
-  protected route(): Target {
-    return 'write';
-  }
 
   /** A call made on the database inside this transaction's callback. @internal */
   submitFromOutside(request: NewRequest, options: CallOptions | undefined) {
@@ -227,7 +223,7 @@ export class ReadSnapshot extends Queryable {
   }
 
   /** @internal */
-  protected submit(request: NewRequest, _target: Target, options: CallOptions | undefined, pinned?: WorkerHandle) {
+  protected submit(request: NewRequest, _target: Destination, options: CallOptions | undefined, pinned?: WorkerHandle) {
     if (this.#closedBy !== undefined) return Promise.reject(this.#closedBy);
     return this.#pool.submit(request, 'read', options, { lease: this.#lease, pinned });
   }
@@ -237,10 +233,6 @@ export class ReadSnapshot extends Queryable {
     return this.#pool.options.file;
   }
 
-  /** @internal */
-  protected route(): Target {
-    return 'read';
-  }
 
   /** Opens the snapshot, runs `fn`, and always ends the snapshot and frees the reader. @internal */
   async use<R>(fn: (snapshot: ReadSnapshot) => Promise<R> | R, timeout: number): Promise<R> {

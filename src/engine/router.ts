@@ -10,6 +10,7 @@
 import type { ConnectionState } from './connection-state';
 import type { CostModel } from './cost-model';
 import type { Target } from './job';
+import { isBounced, type NewRequest } from '../protocol';
 import type { Supervisor } from './supervisor';
 
 /** @internal */
@@ -34,12 +35,22 @@ export class Router {
   }
 
   /**
+   * The one routing decision for a statement sent without a connection of
+   * its own: where it goes, and whether it goes there as a probe (see
+   * the probe rule below). Inline reads ask {@link route} on top of this.
+   */
+  plan(sql: string): { target: Target; probe: boolean } {
+    const probe = this.#probeTarget(sql);
+    return probe === undefined ? { target: this.route(sql), probe: false } : { target: probe, probe: true };
+  }
+
+  /**
    * Where to probe a statement whose route is not known yet, or undefined if
    * it needs no probe. The writer decides in order with the writes before it
    * and bounces what a reader may run; a reader runs what it may and bounces
    * the rest to the writer.
    */
-  probeTarget(sql: string): Target | undefined {
+  #probeTarget(sql: string): Target | undefined {
     if (this.route(sql) !== 'write' || this.#workers.readers.length === 0 || this.#state.writerOnly || this.#costs.readerSafe(sql) !== undefined) {
       return undefined;
     }
@@ -48,4 +59,28 @@ export class Router {
     // writer slot gave up starting: reads must still work.
     return this.#workers.writer.leased || this.#workers.writerFailure !== undefined ? 'read' : 'write';
   }
+}
+
+/**
+ * Runs a statement as a probe on `target`: the worker there runs it if it may,
+ * or answers bounced, and then it goes to the other side, within what is left
+ * of the call's deadline (`timeout`, ms; 0 = none). The same request object
+ * travels both times: callers read the id the pool gave it (cursors are keyed
+ * by it). @internal
+ */
+export async function probeThenRun<R extends { value: unknown }>(
+  submit: (request: NewRequest, target: Target, options: { signal?: AbortSignal; timeout?: number } | undefined, continuation: boolean) => Promise<R>,
+  request: NewRequest,
+  target: Target,
+  options: { signal?: AbortSignal; timeout?: number } | undefined,
+  timeout: number,
+): Promise<R> {
+  const flagged = request as NewRequest & { probe?: boolean };
+  flagged.probe = true;
+  const started = performance.now();
+  const probed = await submit(flagged, target, options, false);
+  if (!isBounced(probed.value)) return probed;
+  delete flagged.probe;
+  const rest = timeout > 0 ? { ...options, timeout: Math.max(1, Math.ceil(timeout - (performance.now() - started))) } : options;
+  return submit(flagged, target === 'write' ? 'read' : 'write', rest, true);
 }
