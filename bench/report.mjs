@@ -61,7 +61,7 @@ function tableRows(report, modules, short = false) {
       rows.push([i === 0 ? (short ? scenario : mod.title) : '', `${m.label}${m.better === 'lower' ? ' ↓' : ' ↑'}`, ...cells, targetText(m), met === undefined ? '' : met ? 'yes' : 'NO']);
     });
   }
-  const header = ['scenario', 'metric', ...drivers.map((d) => LABELS[d]), 'threadlite target', 'met'];
+  const header = ['scenario', 'metric', ...drivers.map((d) => LABELS[d] ?? d), 'threadlite target', 'met'];
   return { header, rows };
 }
 

@@ -174,11 +174,12 @@ async function main() {
   const skipped = trials.filter((t) => t.skipped).map((t) => ({ scenario: t.scenario, driver: t.driver }));
   const report = { meta, summary, skipped, trials: trials.filter((t) => !t.skipped) };
 
-  console.log(formatText(report, modules));
+  // Raw figures first: a report that fails to render loses nothing.
   mkdirSync(join(HERE, 'results'), { recursive: true });
   const latest = join(HERE, 'results', 'latest.json');
   writeFileSync(latest, JSON.stringify(report, null, 2));
   if (opts.json) writeFileSync(resolve(opts.json), JSON.stringify(report, null, 2));
+  console.log(formatText(report, modules));
   const complete = scenarioNames.length === SCENARIOS.length && defaults.every((d) => drivers.includes(d));
   if (opts.docs && complete) {
     writeDocs(report, modules);

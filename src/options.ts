@@ -24,6 +24,16 @@ export interface OpenOptions {
    * (temporary) databases, which exist inside one connection only.
    */
   readers?: number;
+  /**
+   * Readers started at `open()` and kept however idle; more start while reads
+   * wait (one at a time, up to `readers`) and retire after `readerIdleTimeout`.
+   * Default: `readers` when you set `readers`, else `min(readers, 4)` — a
+   * 64-core server starts 4 readers (~10 MB each before their page caches fill)
+   * and grows to 65 only under load. At least 1 when there are readers.
+   */
+  minReaders?: number;
+  /** Milliseconds a reader above `minReaders` may stay idle before it closes. Default `30_000`. */
+  readerIdleTimeout?: number;
   /** Open the file read-only: writes fail with `SQLITE_READONLY`. Default `false`. */
   readonly?: boolean;
   /** Fail with `SQLITE_CANTOPEN` instead of creating a missing file. Default `false`. */
@@ -124,6 +134,8 @@ export interface ResolvedOptions {
   /** True for `:memory:` and `''`: one connection, no readers. */
   readonly inMemory: boolean;
   readonly readers: number;
+  readonly minReaders: number;
+  readonly readerIdleTimeout: number;
   readonly readonly: boolean;
   readonly fileMustExist: boolean;
   readonly timeout: number;
@@ -145,6 +157,8 @@ export interface ResolvedOptions {
 
 const KNOWN = new Set<string>([
   'readers',
+  'minReaders',
+  'readerIdleTimeout',
   'readonly',
   'fileMustExist',
   'timeout',
@@ -204,6 +218,8 @@ export function resolveOptions(file: unknown, options: OpenOptions | undefined, 
     file: inMemory || isAbsolute(file) ? file : resolve(file),
     inMemory,
     readers,
+    minReaders: readers === 0 ? 0 : count(options.minReaders, 'minReaders', options.readers === undefined ? Math.min(readers, 4) : readers, 1, readers),
+    readerIdleTimeout: count(options.readerIdleTimeout, 'readerIdleTimeout', 30_000, 1, 2 ** 31 - 1),
     readonly: flag(options.readonly, 'readonly', DEFAULTS.readonly),
     fileMustExist: flag(options.fileMustExist, 'fileMustExist', DEFAULTS.fileMustExist),
     timeout: count(options.timeout, 'timeout', DEFAULTS.timeout, 0, 2 ** 31 - 1),

@@ -66,6 +66,7 @@ export class Pool {
       { exited: (worker, report) => this.#onWorkerExit(worker, report), changed: () => this.#pump() },
       this.#counters,
     );
+    this.#workers.nextId = () => this.#nextId++;
     this.#router = new Router(this.#workers, this.#costs, this.connectionState);
     this.#scheduler = new Scheduler(this.#queues, this.#workers, this.#costs, {
       send: (job, worker) => this.#sendTo(job, worker),

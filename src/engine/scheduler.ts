@@ -44,7 +44,11 @@ export class Scheduler {
     // The last reader gave up starting: its waiting reads go to the writer.
     if (readers.length === 0 && this.#queues.count > this.#queues.write.length) this.#queues.readsToWriter();
     this.#pumpWriter();
-    if (readers.length > 0) this.#pumpReaders();
+    if (readers.length > 0) {
+      this.#pumpReaders();
+      // Reads left waiting: the pool may start another reader (see Supervisor.grow).
+      if (this.#queues.light.length > 0 || this.#queues.heavy.length > 0) this.#workers.grow();
+    }
   }
 
   /** Whether the writer could take a plain read now (it sees the same committed state). */

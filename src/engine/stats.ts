@@ -41,6 +41,10 @@ export interface PoolStats {
   rejected: number;
   /** Workers started to replace one that died or was terminated. */
   respawns: number;
+  /** Readers started because reads were waiting (above `minReaders`). */
+  readersGrown: number;
+  /** Readers closed after `readerIdleTimeout` idle. */
+  readersRetired: number;
   /**
    * How cancelled statements stop: `interrupt` (inside SQLite, the worker
    * stays) or `terminate` (threadlite's native library is not available:
@@ -61,6 +65,8 @@ export class Counters {
   aborted = 0;
   rejected = 0;
   respawns = 0;
+  grown = 0;
+  retired = 0;
 
   /** Counts a call that failed with `err`. */
   failure(err: unknown): void {
@@ -92,6 +98,8 @@ export class Counters {
       aborted,
       rejected,
       respawns,
+      readersGrown: this.grown,
+      readersRetired: this.retired,
       cancellation: native.available && interruptible ? 'interrupt' : 'terminate',
       workers: entries,
     };

@@ -1,8 +1,10 @@
 /**
- * The pool's workers: starting them (the writer first, then the readers),
- * replacing one that dies (at once, or with a growing delay when it keeps
- * failing to start or dying right after it opened), giving a slot up after
- * repeated startup failures, and stopping them all.
+ * The pool's workers: starting them (the writer first, then `minReaders`
+ * readers), growing the readers while reads wait and retiring idle ones
+ * (between `minReaders` and `readers`), replacing one that dies (at once, or
+ * with a growing delay when it keeps failing to start or dying right after
+ * it opened), giving a slot up after repeated startup failures, and stopping
+ * them all.
  */
 import { WorkerStartupError } from '../errors';
 import type { ResolvedOptions } from '../options';
@@ -41,6 +43,12 @@ export class Supervisor {
   readonly #respawnTimers = new Set<NodeJS.Timeout>();
   /** Recycled workers whose threads have not ended yet (a native statement runs on). */
   readonly #dying = new Set<WorkerHandle>();
+  /** Readers closing because they were idle: not replaced when they exit. */
+  readonly #retired = new WeakSet<WorkerHandle>();
+  /** Looks for idle readers above `minReaders` (unreferenced: never keeps the process alive). */
+  #retireTimer: NodeJS.Timeout | undefined;
+  /** Allocates request ids for close requests (the pool's counter). */
+  nextId: () => number = () => 0;
 
   constructor(options: ResolvedOptions, hooks: SupervisorHooks, counters: Counters) {
     this.#options = options;
@@ -66,7 +74,7 @@ export class Supervisor {
   async start(): Promise<void> {
     try {
       await this.#writer.ready;
-      for (let slot = 1; slot <= this.#options.readers; slot++) this.readers.push(this.#spawn('reader', slot));
+      for (let slot = 1; slot <= this.#options.minReaders; slot++) this.readers.push(this.#spawn('reader', slot));
       await Promise.all(this.readers.map((r) => r.ready));
     } catch (err) {
       // Nothing may outlive a failed open(): no respawn, no retry timer, no thread.
@@ -76,9 +84,45 @@ export class Supervisor {
     }
   }
 
+  /**
+   * Reads are waiting that no reader can take now: starts one more reader if
+   * the pool may grow and none is starting already (one at a time, so a burst
+   * does not start every reader at once; each start takes some milliseconds).
+   */
+  grow(): void {
+    if (this.#shutdown || this.readers.length >= this.#options.readers || this.readers.length === 0) return;
+    if (this.readers.some((r) => r.state === 'starting')) return;
+    let slot = 1;
+    while (this.readers.some((r) => r.slot === slot)) slot++;
+    this.#counters.grown++;
+    this.readers.push(this.#spawn('reader', slot));
+    this.#retireTimer ??= setInterval(() => this.#retireIdle(), Math.max(10, Math.ceil(this.#options.readerIdleTimeout / 4)));
+    this.#retireTimer.unref();
+  }
+
+  /** Closes readers above `minReaders` that have been idle for `readerIdleTimeout`. */
+  #retireIdle(): void {
+    const idleSince = performance.now() - this.#options.readerIdleTimeout;
+    for (const r of [...this.readers].reverse()) {
+      if (this.readers.length <= this.#options.minReaders) break;
+      if (r.state !== 'ready' || r.inflight > 0 || r.leased || r.cursors > 0 || r.lastProgress > idleSince) continue;
+      if (Date.now() - r.readyAt < this.#options.readerIdleTimeout) continue;
+      this.#retired.add(r);
+      this.readers.splice(this.readers.indexOf(r), 1);
+      this.#counters.retired++;
+      void r.close(this.nextId()).catch(() => undefined);
+    }
+    if (this.readers.length <= this.#options.minReaders && this.#retireTimer !== undefined) {
+      clearInterval(this.#retireTimer);
+      this.#retireTimer = undefined;
+    }
+  }
+
   /** From now on nothing is respawned. */
   shutdown(): void {
     this.#shutdown = true;
+    if (this.#retireTimer !== undefined) clearInterval(this.#retireTimer);
+    this.#retireTimer = undefined;
     for (const timer of this.#respawnTimers) clearTimeout(timer);
     this.#respawnTimers.clear();
   }
@@ -135,7 +179,7 @@ export class Supervisor {
     );
     handle.onExit = (report) => {
       this.#hooks.exited(handle, report);
-      this.#replace(handle, report.cause, report.expected);
+      if (!this.#retired.has(handle)) this.#replace(handle, report.cause, report.expected);
     };
     handle.ready.then(
       () => {
