@@ -104,6 +104,8 @@ export interface OpenOptions {
 
 /** The default of every option that has one. */
 export const DEFAULTS = Object.freeze({
+  /** {@link OpenOptions.readerIdleTimeout}, in milliseconds. */
+  readerIdleTimeout: 30_000,
   /** {@link OpenOptions.readonly} */
   readonly: false,
   /** {@link OpenOptions.fileMustExist} */
@@ -219,7 +221,7 @@ export function resolveOptions(file: unknown, options: OpenOptions | undefined, 
     inMemory,
     readers,
     minReaders: readers === 0 ? 0 : count(options.minReaders, 'minReaders', options.readers === undefined ? Math.min(readers, 4) : readers, 1, readers),
-    readerIdleTimeout: count(options.readerIdleTimeout, 'readerIdleTimeout', 30_000, 1, 2 ** 31 - 1),
+    readerIdleTimeout: count(options.readerIdleTimeout, 'readerIdleTimeout', DEFAULTS.readerIdleTimeout, 1, 2 ** 31 - 1),
     readonly: flag(options.readonly, 'readonly', DEFAULTS.readonly),
     fileMustExist: flag(options.fileMustExist, 'fileMustExist', DEFAULTS.fileMustExist),
     timeout: count(options.timeout, 'timeout', DEFAULTS.timeout, 0, 2 ** 31 - 1),
