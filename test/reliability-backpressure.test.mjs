@@ -163,7 +163,20 @@ test('stats() counts every kind of outcome', async (t) => {
   const fresh = db.stats();
   assert.deepEqual(
     { ...fresh, workers: undefined, cancellation: undefined },
-    { queued: 0, running: 0, completed: 0, failed: 0, timedOut: 0, aborted: 0, rejected: 0, respawns: 0, workers: undefined, cancellation: undefined },
+    {
+      queued: 0,
+      running: 0,
+      completed: 0,
+      failed: 0,
+      timedOut: 0,
+      aborted: 0,
+      rejected: 0,
+      respawns: 0,
+      readersGrown: 0,
+      readersRetired: 0,
+      workers: undefined,
+      cancellation: undefined,
+    },
   );
   assert.deepEqual(
     fresh.workers.map((w) => [w.role, w.state, w.inflight, w.leased]),
