@@ -216,7 +216,20 @@ test('stats() counts every kind of outcome', async (t) => {
   s = db.stats();
   assert.deepEqual(
     { ...s, workers: undefined, cancellation: undefined },
-    { queued: 0, running: 0, completed: 76, failed: 3, timedOut: 1, aborted: 1, rejected: 1, respawns: 2, workers: undefined, cancellation: undefined },
+    {
+      queued: 0,
+      running: 0,
+      completed: 76,
+      failed: 3,
+      timedOut: 1,
+      aborted: 1,
+      rejected: 1,
+      respawns: 2,
+      readersGrown: 0,
+      readersRetired: 0,
+      workers: undefined,
+      cancellation: undefined,
+    },
   );
   assert.ok(s.workers.every((w) => w.state === 'ready' || w.state === 'starting'));
 });
