@@ -9,6 +9,7 @@
  */
 import { PoolClosedError, QueueFullError, WorkerCrashedError } from './errors';
 import { Cancellation, isInterruption } from './engine/cancellation';
+import { changeSinkOf, ConnectionSettings } from './engine/connection-settings';
 import { CostModel, HEAVY_MS } from './engine/cost-model';
 import { Deadlines } from './engine/deadlines';
 import { isLeaseWaiter, type Job, type Lease, type LeaseWaiter, type QueueItem, RemoteError, type Target } from './engine/job';
@@ -43,6 +44,8 @@ export class Pool {
   readonly #deadlines: Deadlines;
   readonly #cancellation: Cancellation;
   readonly #leases = new Leases();
+  /** Change tracking and limits, for every connection now and started later (see settings-protocol.ts). */
+  readonly settings = new ConnectionSettings(() => this.#workers.all);
   #nextId = 1;
   /** Submission order of calls and lease requests. */
   #nextSeq = 1;
@@ -61,6 +64,7 @@ export class Pool {
       options,
       { exited: (worker, report) => this.#onWorkerExit(worker, report), changed: () => this.#pump() },
       this.#counters,
+      this.settings,
     );
     this.#router = new Router(this.#workers, this.#costs);
     this.#scheduler = new Scheduler(this.#queues, this.#workers, this.#costs, {
@@ -157,6 +161,7 @@ export class Pool {
         resolve,
         reject,
         disarm: undefined,
+        changes: changeSinkOf(options),
         onResponse: (response, worker) => this.#onResponse(job, response, worker),
       };
       if (job.holds) {
@@ -346,6 +351,7 @@ export class Pool {
     if (job.heavy) worker.heavy--;
     if (job.cancellable) worker.cancellable--;
     if (job.sql !== undefined) this.#costs.observe(job.sql, job.request, response);
+    if (response.changes !== undefined) job.changes?.(response.changes);
     if (job.cancelledBy !== undefined && !response.ok && isInterruption(response.error.code)) {
       // Stopped by our interrupt (or skipped): the caller learns why it was cancelled.
       this.#settle(job, job.cancelledBy);

@@ -8,6 +8,7 @@
 import type { SerializedError } from './errors';
 import type { OperationAction } from './operations-protocol';
 import type { Opaque } from './params';
+import type { ChangeBatch } from './settings-protocol';
 import type { BindParameters } from './types';
 
 /** Row shape a statement returns; mirrors better-sqlite3's raw/pluck/expand toggles. */
@@ -201,6 +202,8 @@ export interface OkResponse {
   inTransaction: boolean;
   /** Set when a probed request was not run (see {@link StatementRequest.probe}). */
   bounced?: boolean;
+  /** The rows the request changed, when the writer records changes (see settings-protocol.ts). */
+  changes?: ChangeBatch;
 }
 
 /** The value of a bounced request. @internal */
@@ -220,6 +223,8 @@ export interface ErrorResponse {
   readerSafe?: boolean;
   cost: number;
   inTransaction: boolean;
+  /** As in {@link OkResponse}: a failed statement may have changed rows before it failed. */
+  changes?: ChangeBatch;
 }
 
 /** @internal */
