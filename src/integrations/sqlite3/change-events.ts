@@ -56,16 +56,24 @@ export class ChangeEvents {
   #pool: Pool | undefined;
   /** Whether this facade counts among the pool's change watchers. */
   #registered = false;
+  /** Set once the facade closes. */
+  #detached = false;
 
+  /** Follows `db`'s `change` listeners: the first one added turns recording on, removing the last one turns it off. */
   constructor(db: EventEmitter) {
     this.#db = db;
-  }
-
-  /** A `change` listener is about to be added (`first`: none yet) or the last one was removed. Throws without the native library. */
-  listening(on: boolean): void {
-    if (on) requireNative("The 'change' event");
-    this.#listening = on;
-    this.#sync();
+    db.on('newListener', (event: string) => {
+      if (event !== 'change' || this.#listening || this.#detached) return;
+      // Throws without the native library, from db.on(): the listener is not added.
+      requireNative("The 'change' event");
+      this.#listening = true;
+      this.#sync();
+    });
+    db.on('removeListener', (event: string) => {
+      if (event !== 'change' || db.listenerCount('change') > 0) return;
+      this.#listening = false;
+      this.#sync();
+    });
   }
 
   /** The facade's pool opened. */
@@ -76,6 +84,7 @@ export class ChangeEvents {
 
   /** The facade is closing: it stops counting among the pool's watchers. */
   detach(): void {
+    this.#detached = true;
     this.#listening = false;
     this.#sync();
     this.#pool = undefined;

@@ -71,15 +71,10 @@ export class Database extends EventEmitter {
     Object.defineProperty(this, 'mode', { value: flags });
     const cb = typeof callback === 'function' ? callback : undefined;
     this.on('newListener', (event: string) => {
-      // Throws NativeUnavailableError (and the listener is not added) without the native library.
-      if (event === 'change' && !this.#observed.has(event) && !this.#closed) this.#changes.listening(true);
       if (OBSERVED.has(event)) this.#observed.add(event);
     });
     this.on('removeListener', (event: string) => {
-      if (OBSERVED.has(event) && this.listenerCount(event) === 0) {
-        this.#observed.delete(event);
-        if (event === 'change') this.#changes.listening(false);
-      }
+      if (OBSERVED.has(event) && this.listenerCount(event) === 0) this.#observed.delete(event);
     });
     this.#share = acquirePool(filename, flags);
     this.#share.pool.then(
@@ -240,14 +235,8 @@ export class Database extends EventEmitter {
       if (typeof extra !== 'number') throw new TypeError('limit value must be an integer');
       requireNative("configure('limit')");
       // In the database's queue, as node-sqlite3 schedules it: after what was called before it.
-      const [id, limit] = [Math.trunc(value), Math.trunc(extra)];
-      this.#scheduler.schedule({
-        run: (done) => {
-          (this.#connection as Connection).pool.connectionSettings.setLimit(id, limit);
-          done();
-        },
-        fail: () => {},
-      });
+      const set = () => (this.#connection as Connection).pool.connectionSettings.setLimit(Math.trunc(value), Math.trunc(extra));
+      this.#scheduler.schedule({ run: (done) => { set(); done(); }, fail: () => {} });
     } else if (!OBSERVED.has(option)) {
       throw new TypeError(`${String(option)} is not a valid configuration option`);
     }

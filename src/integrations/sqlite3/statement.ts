@@ -23,9 +23,8 @@ export interface StatementHost {
   connection(): Connection;
   /** Emits `trace` / `profile` if anyone listens. */
   observe(sql: string, ms: number | undefined): void;
-  /** A collector for one call's changes while someone listens to `change`, else undefined. */
+  /** A collector for one call's changes while someone listens to `change` (else undefined), and emitting them before its callback. */
   collectChanges(): ChangeBatch[] | undefined;
-  /** Emits the `change` events of what a call collected (before its callback). */
   emitChanges(collected: ChangeBatch[] | undefined): void;
   /** Counts statements not yet finalized (close fails while there are some). */
   live(delta: 1 | -1): void;
@@ -184,7 +183,6 @@ export class Statement extends EventEmitter {
       }
       const row = cursor.rows[cursor.pos++];
       this.#cursor = row === undefined ? 'done' : cursor;
-      this.#host.emitChanges(collected);
       invoke(callback, this, row === undefined ? [null] : [null, row], scope);
     });
     return this;
@@ -195,7 +193,6 @@ export class Statement extends EventEmitter {
     const { fields, callback } = parseArgs(args);
     this.#schedule(callback, async (scope, _previous, collected) => {
       const { rows } = await this.#execute('all', fields, collected);
-      this.#host.emitChanges(collected);
       invoke(callback, this, [null, rows], scope);
     });
     return this;
@@ -209,7 +206,6 @@ export class Statement extends EventEmitter {
     const { fields, callback } = parseArgs(args);
     this.#schedule(callback, async (scope, _previous, collected) => {
       const count = await this.#execute('each', fields, collected, (row) => invoke(callback, this, [null, row], scope));
-      this.#host.emitChanges(collected);
       invoke(complete, this, [null, count], scope);
     });
     return this;
@@ -267,12 +263,7 @@ export class Statement extends EventEmitter {
   /** Runs the statement on the connection with new or current bindings, reporting trace/profile. */
   #execute(op: 'run' | 'all' | 'get', fields: Fields, collected: ChangeBatch[] | undefined): Promise<Outcome>;
   #execute(op: 'each', fields: Fields, collected: ChangeBatch[] | undefined, onRow: (row: unknown) => void): Promise<number>;
-  async #execute(
-    op: 'run' | 'all' | 'get' | 'each',
-    fields: Fields,
-    collected: ChangeBatch[] | undefined,
-    onRow?: (row: unknown) => void,
-  ): Promise<Outcome | number> {
+  async #execute(op: 'run' | 'all' | 'get' | 'each', fields: Fields, collected: ChangeBatch[] | undefined, onRow?: (row: unknown) => void): Promise<Outcome | number> {
     if (fields !== undefined) this.#rebind(fields);
     else if (op !== 'get') this.#cursor = undefined;
     const bound = bind(this.#parsed, this.#fields);
@@ -286,6 +277,8 @@ export class Statement extends EventEmitter {
         ? await connection.each(bound, this.#parsed.control, onRow as (row: unknown) => void, collected)
         : await connection.execute(op, bound, this.#parsed.control, collected);
     this.#host.observe(this.#parsed.sql, performance.now() - started);
+    // Before the callback; `run` emits once the calls before it have called back (pipelined).
+    if (op !== 'run') this.#host.emitChanges(collected);
     return outcome;
   }
 
@@ -304,12 +297,11 @@ export class Statement extends EventEmitter {
       const previous = this.#delivered;
       let delivered!: () => void;
       this.#delivered = new Promise((resolve) => (delivered = resolve));
-      // Taken when the call starts: a listener added later sees the calls made after it.
+      // When the call starts: a listener added later sees the calls made after it.
       const collected = this.#host.collectChanges();
       const failed = async (err: unknown) => {
         await previous;
-        // A statement that failed may have changed rows first (SQLite's hook fired; node-sqlite3 emits them).
-        this.#host.emitChanges(collected);
+        this.#host.emitChanges(collected); // a statement may change rows, then fail (node-sqlite3 emits those too)
         fail(this, callback, toNodeError(err), scope);
       };
       void body(scope, previous, collected)
