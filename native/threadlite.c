@@ -24,11 +24,27 @@
  * registration attaches client data whose destructor, run by sqlite3_close,
  * clears the slot under the same mutex the interrupt holds: once a connection
  * is closing, no interrupt can reach it.
+ *
+ * Change tracking (threadlite/sqlite3's 'change' event). The worker that owns
+ * a connection calls trackChanges(slot, 1, cap) from its own thread, between
+ * statements: that installs sqlite3_update_hook, whose callback appends
+ * (operation, database, table, rowid) to a buffer of the connection. The
+ * callback runs inside sqlite3_step and calls no SQLite function; it only
+ * copies. After each request the worker calls drainChanges(slot), which
+ * returns and empties the buffer. The buffer records at most `cap` changes per
+ * drain; past that it only counts, per table, how many it did not record, so a
+ * 100k-row INSERT ... SELECT costs at most cap entries of memory. The buffer
+ * belongs to the connection's client data and is freed when it closes.
+ * setLimit(slot, id, value) is sqlite3_limit on the connection, also called
+ * by its own worker. These are Node-API calls and not SQL functions because
+ * better-sqlite3 refuses to run any statement while a cursor of the
+ * connection is open, and the worker must drain after every request.
  */
 #define NAPI_VERSION 8
 #include <node_api.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -37,10 +53,44 @@ SQLITE_EXTENSION_INIT1
 
 #define MAX_SLOTS 4096
 
+/* One recorded change: what the update hook reported, with the names interned. */
 typedef struct {
+  sqlite3_int64 rowid;
+  uint32_t name;            /* index into Conn.names */
+  int op;                   /* SQLITE_INSERT, SQLITE_UPDATE or SQLITE_DELETE */
+} Change;
+
+/* A (database, table) pair the hook reported since the last drain. */
+typedef struct {
+  char *db;
+  char *table;
+  uint32_t dropped;         /* changes to it past the cap, not recorded */
+} ChangeName;
+
+struct Slot;
+
+/*
+ * One registered connection: its slot and its change buffer. Only the thread
+ * that owns the connection touches the buffer (the hook runs inside its
+ * sqlite3_step; it drains between statements), so the buffer needs no lock.
+ */
+typedef struct {
+  struct Slot *slot;
+  sqlite3 *db;
+  int tracking;             /* the update hook is installed (read by changeHooks from any thread) */
+  uint32_t cap;             /* changes recorded per drain */
+  Change *changes;
+  uint32_t count, capacity;
+  ChangeName *names;
+  uint32_t name_count, name_capacity;
+  uint32_t dropped;         /* changes past the cap, or not recorded for want of memory */
+} Conn;
+
+typedef struct Slot {
   int used;                 /* allocated by the main thread */
   int32_t *current;         /* the worker's "running request" cell */
   sqlite3 *db;              /* registered connection, or NULL */
+  Conn *conn;               /* its state, or NULL */
   napi_ref keep;            /* keeps the SharedArrayBuffer alive */
   napi_env env;             /* the environment that owns `keep` */
 } Slot;
@@ -54,11 +104,90 @@ static const char *CLIENT_KEY = "threadlite.slot";
 
 /* ---- SQLite side ------------------------------------------------------ */
 
+/* Forgets the names and changes recorded since the last drain (keeps the change array for reuse). */
+static void clear_changes(Conn *c) {
+  for (uint32_t i = 0; i < c->name_count; i++) {
+    free(c->names[i].db);
+    free(c->names[i].table);
+  }
+  c->name_count = 0;
+  c->count = 0;
+  c->dropped = 0;
+}
+
+static void free_changes(Conn *c) {
+  clear_changes(c);
+  free(c->changes);
+  free(c->names);
+  c->changes = NULL;
+  c->names = NULL;
+  c->capacity = 0;
+  c->name_capacity = 0;
+}
+
+/* The index of (db, table) among the names recorded since the last drain, added if new; UINT32_MAX without memory. */
+static uint32_t intern(Conn *c, const char *db, const char *table) {
+  /* Newest first: a statement reports one table row after row. */
+  for (uint32_t i = c->name_count; i-- > 0;) {
+    if (strcmp(c->names[i].table, table) == 0 && strcmp(c->names[i].db, db) == 0) return i;
+  }
+  if (c->name_count == c->name_capacity) {
+    uint32_t grown = c->name_capacity == 0 ? 4 : c->name_capacity * 2;
+    ChangeName *names = realloc(c->names, grown * sizeof(ChangeName));
+    if (names == NULL) return UINT32_MAX;
+    c->names = names;
+    c->name_capacity = grown;
+  }
+  char *d = strdup(db);
+  char *t = strdup(table);
+  if (d == NULL || t == NULL) {
+    free(d);
+    free(t);
+    return UINT32_MAX;
+  }
+  c->names[c->name_count] = (ChangeName){d, t, 0};
+  return c->name_count++;
+}
+
+/* sqlite3_update_hook's callback, inside sqlite3_step: records, never calls SQLite. */
+static void on_update(void *p, int op, const char *db, const char *table, sqlite3_int64 rowid) {
+  Conn *c = (Conn *)p;
+  uint32_t name = intern(c, db, table);
+  if (name == UINT32_MAX) {
+    c->dropped++;
+    return;
+  }
+  if (c->count >= c->cap) {
+    c->names[name].dropped++;
+    c->dropped++;
+    return;
+  }
+  if (c->count == c->capacity) {
+    uint32_t grown = c->capacity == 0 ? 64 : c->capacity * 2;
+    if (grown > c->cap) grown = c->cap;
+    Change *changes = realloc(c->changes, grown * sizeof(Change));
+    if (changes == NULL) {
+      c->names[name].dropped++;
+      c->dropped++;
+      return;
+    }
+    c->changes = changes;
+    c->capacity = grown;
+  }
+  c->changes[c->count++] = (Change){rowid, name, op};
+}
+
+/* Client data destructor, run by sqlite3_close: unbinds the slot (no interrupt can reach a closing connection) and frees the buffer. */
 static void on_connection_close(void *p) {
-  Slot *slot = (Slot *)p;
+  Conn *c = (Conn *)p;
   pthread_mutex_lock(&lock);
-  slot->db = NULL;
+  if (c->slot->conn == c) {
+    c->slot->db = NULL;
+    c->slot->conn = NULL;
+  }
   pthread_mutex_unlock(&lock);
+  free_changes(c);
+  free(c);
 }
 
 /* threadlite_register(slot): binds this connection to a slot the main thread allocated. */
@@ -71,15 +200,26 @@ static void register_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   }
   sqlite3 *db = sqlite3_context_db_handle(ctx);
   Slot *slot = &slots[index];
+  Conn *conn = calloc(1, sizeof(Conn));
+  if (conn == NULL) {
+    sqlite3_result_error_nomem(ctx);
+    return;
+  }
+  conn->slot = slot;
+  conn->db = db;
   pthread_mutex_lock(&lock);
   int ok = slot->used && slot->db == NULL;
-  if (ok) slot->db = db;
+  if (ok) {
+    slot->db = db;
+    slot->conn = conn;
+  }
   pthread_mutex_unlock(&lock);
   if (!ok) {
+    free(conn);
     sqlite3_result_error(ctx, "threadlite_register: slot not allocated or already bound", -1);
     return;
   }
-  sqlite3_set_clientdata(db, CLIENT_KEY, slot, on_connection_close);
+  sqlite3_set_clientdata(db, CLIENT_KEY, conn, on_connection_close);
   sqlite3_result_int(ctx, 1);
 }
 
@@ -134,6 +274,7 @@ static napi_value allocate(napi_env env, napi_callback_info info) {
       slots[i].used = 1;
       slots[i].current = (int32_t *)data + index;
       slots[i].db = NULL;
+      slots[i].conn = NULL;
       slots[i].keep = keep;
       slots[i].env = env;
       found = i;
@@ -163,6 +304,7 @@ static napi_value release(napi_env env, napi_callback_info info) {
     /* A connection still registered (its thread is stuck in native code and
        was never closed) simply stops being reachable. */
     slot->db = NULL;
+    slot->conn = NULL;
   }
   pthread_mutex_unlock(&lock);
   if (keep != NULL) napi_delete_reference(env, keep);
@@ -256,6 +398,139 @@ static napi_value registered(napi_env env, napi_callback_info info) {
   return number(env, bound);
 }
 
+/*
+ * The connection bound to a slot, for the thread that owns it (trackChanges,
+ * drainChanges, setLimit are called by the worker on its own connection,
+ * between statements); NULL if none is bound.
+ */
+static Conn *own_connection(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
+  size_t argc = want;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t index = argc < 1 ? -1 : arg_int(env, argv[0], -1);
+  if (index < 0 || index >= MAX_SLOTS || api_table == NULL) return NULL;
+  pthread_mutex_lock(&lock);
+  Conn *conn = slots[index].used ? slots[index].conn : NULL;
+  pthread_mutex_unlock(&lock);
+  return conn;
+}
+
+/* trackChanges(slot, on, cap) -> 1 if the update hook is now installed as asked, 0 if no connection is bound. */
+static napi_value track_changes(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  Conn *c = own_connection(env, info, 3, argv);
+  if (c == NULL) return number(env, 0);
+  int32_t on = arg_int(env, argv[1], 0);
+  int32_t cap = arg_int(env, argv[2], 0);
+  if (on && cap > 0) {
+    c->cap = (uint32_t)cap;
+    sqlite3_update_hook(c->db, on_update, c);
+    __atomic_store_n(&c->tracking, 1, __ATOMIC_SEQ_CST);
+  } else {
+    sqlite3_update_hook(c->db, NULL, NULL);
+    __atomic_store_n(&c->tracking, 0, __ATOMIC_SEQ_CST);
+    free_changes(c);
+  }
+  return number(env, 1);
+}
+
+static const char *op_name(int op) {
+  switch (op) {
+    case SQLITE_INSERT: return "insert";
+    case SQLITE_UPDATE: return "update";
+    case SQLITE_DELETE: return "delete";
+    default: return "unknown";
+  }
+}
+
+/*
+ * drainChanges(slot) -> undefined when nothing was recorded since the last
+ * drain, else { entries: [[type, database, table, rowid], ...] in the order
+ * the hook reported them, dropped: [[database, table, count], ...] (changes
+ * past the cap) , lost: count (changes not recorded for want of memory) }.
+ * rowid is a Number, as node-sqlite3 gives it. Empties the buffer.
+ */
+static napi_value drain_changes(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  napi_value out;
+  napi_get_undefined(env, &out);
+  Conn *c = own_connection(env, info, 1, argv);
+  if (c == NULL || (c->count == 0 && c->dropped == 0)) return out;
+  napi_value ops[3];
+  napi_create_string_utf8(env, "insert", NAPI_AUTO_LENGTH, &ops[0]);
+  napi_create_string_utf8(env, "update", NAPI_AUTO_LENGTH, &ops[1]);
+  napi_create_string_utf8(env, "delete", NAPI_AUTO_LENGTH, &ops[2]);
+  /* One JavaScript string per name, shared by every entry that names it. */
+  napi_value *dbs = calloc(c->name_count + 1, sizeof(napi_value));
+  napi_value *tables = calloc(c->name_count + 1, sizeof(napi_value));
+  if (dbs == NULL || tables == NULL) {
+    free(dbs);
+    free(tables);
+    clear_changes(c);
+    return out;
+  }
+  for (uint32_t i = 0; i < c->name_count; i++) {
+    napi_create_string_utf8(env, c->names[i].db, NAPI_AUTO_LENGTH, &dbs[i]);
+    napi_create_string_utf8(env, c->names[i].table, NAPI_AUTO_LENGTH, &tables[i]);
+  }
+  napi_value entries, dropped;
+  napi_create_array_with_length(env, c->count, &entries);
+  for (uint32_t i = 0; i < c->count; i++) {
+    Change *ch = &c->changes[i];
+    napi_value entry, rowid, type;
+    napi_create_array_with_length(env, 4, &entry);
+    if (ch->op == SQLITE_INSERT) type = ops[0];
+    else if (ch->op == SQLITE_UPDATE) type = ops[1];
+    else if (ch->op == SQLITE_DELETE) type = ops[2];
+    else napi_create_string_utf8(env, op_name(ch->op), NAPI_AUTO_LENGTH, &type);
+    napi_create_double(env, (double)ch->rowid, &rowid);
+    napi_set_element(env, entry, 0, type);
+    napi_set_element(env, entry, 1, dbs[ch->name]);
+    napi_set_element(env, entry, 2, tables[ch->name]);
+    napi_set_element(env, entry, 3, rowid);
+    napi_set_element(env, entries, i, entry);
+  }
+  napi_create_array(env, &dropped);
+  uint32_t listed = 0, counted = 0;
+  for (uint32_t i = 0; i < c->name_count; i++) {
+    if (c->names[i].dropped == 0) continue;
+    napi_value row;
+    napi_create_array_with_length(env, 3, &row);
+    napi_set_element(env, row, 0, dbs[i]);
+    napi_set_element(env, row, 1, tables[i]);
+    napi_set_element(env, row, 2, number(env, (int32_t)c->names[i].dropped));
+    napi_set_element(env, dropped, listed++, row);
+    counted += c->names[i].dropped;
+  }
+  free(dbs);
+  free(tables);
+  napi_create_object(env, &out);
+  napi_set_named_property(env, out, "entries", entries);
+  napi_set_named_property(env, out, "dropped", dropped);
+  napi_set_named_property(env, out, "lost", number(env, (int32_t)(c->dropped - counted)));
+  clear_changes(c);
+  return out;
+}
+
+/* setLimit(slot, id, value) -> sqlite3_limit's previous value, or -1 (no connection bound, or an unknown id). */
+static napi_value set_limit(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  Conn *c = own_connection(env, info, 3, argv);
+  if (c == NULL) return number(env, -1);
+  return number(env, sqlite3_limit(c->db, arg_int(env, argv[1], -1), arg_int(env, argv[2], -1)));
+}
+
+/* changeHooks() -> how many connections in the process have the update hook installed (diagnostics, tests). */
+static napi_value change_hooks(napi_env env, napi_callback_info info) {
+  (void)info;
+  int32_t hooks = 0;
+  pthread_mutex_lock(&lock);
+  for (int32_t i = 0; i < MAX_SLOTS; i++) {
+    if (slots[i].used && slots[i].conn != NULL && __atomic_load_n(&slots[i].conn->tracking, __ATOMIC_SEQ_CST)) hooks++;
+  }
+  pthread_mutex_unlock(&lock);
+  return number(env, hooks);
+}
+
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_property_descriptor props[] = {
     {"allocate", NULL, allocate, NULL, NULL, NULL, napi_default, NULL},
@@ -263,10 +538,15 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
     {"interrupt", NULL, interrupt, NULL, NULL, NULL, napi_default, NULL},
     {"interruptAll", NULL, interrupt_all, NULL, NULL, NULL, napi_default, NULL},
     {"registered", NULL, registered, NULL, NULL, NULL, napi_default, NULL},
+    {"trackChanges", NULL, track_changes, NULL, NULL, NULL, napi_default, NULL},
+    {"drainChanges", NULL, drain_changes, NULL, NULL, NULL, napi_default, NULL},
+    {"setLimit", NULL, set_limit, NULL, NULL, NULL, napi_default, NULL},
+    {"changeHooks", NULL, change_hooks, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   napi_value version;
-  napi_create_int32(env, 1, &version);
+  /* 2: trackChanges, drainChanges, setLimit, changeHooks. */
+  napi_create_int32(env, 2, &version);
   napi_set_named_property(env, exports, "version", version);
   return exports;
 }

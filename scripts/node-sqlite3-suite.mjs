@@ -50,9 +50,6 @@ if (!existsSync(join(root, 'dist/integrations/sqlite3/index.js'))) throw new Err
 // Tests that can only wait for their 30 s timeout here (the feature does not exist
 // in threadlite yet); they are reported as skipped, with the reason, not run.
 export const SKIPPED = {
-  'update_hook emits insert event on inserting data to table': "the 'change' event (sqlite3_update_hook) is not available",
-  'update_hook emits update event on row modification in table': "the 'change' event (sqlite3_update_hook) is not available",
-  'update_hook emits delete event on row was deleted from table': "the 'change' event (sqlite3_update_hook) is not available",
   'backup cannot backup to a locked db': 'the backup is VACUUM INTO a new file: a lock held on the old destination file is not seen (and the test waits 20 s)',
   'backup default retryErrors will retry on a locked/busy db': 'the backup is VACUUM INTO a new file: a lock held on the old destination file is not seen (and the test waits 20 s)',
 };

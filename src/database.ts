@@ -2,6 +2,7 @@
  * The public face of a pool: {@link open} and {@link Database}.
  */
 import { type BackupOptions, type BackupResult, runBackup } from './backup';
+import type { ConnectionSettings } from './engine/connection-settings';
 import { InlineReader } from './inline-reader';
 import {
   type CheckpointMode,
@@ -246,6 +247,11 @@ export class Database extends Queryable {
     return this.close();
   }
 
+  /** Change tracking and limits for every connection of the pool (threadlite/sqlite3 uses them). @internal */
+  get connectionSettings(): ConnectionSettings {
+    return this.#pool.settings;
+  }
+
   /** @internal */
   protected submit(request: NewRequest, target: Destination, options: CallOptions | undefined, pinned?: WorkerHandle) {
     const tx = currentTransaction.getStore();
@@ -269,6 +275,8 @@ export class Database extends Queryable {
   override inlineFor(sql: string, options: CallOptions | undefined): InlineReader | undefined {
     const inline = this.#inline;
     if (inline === undefined || options?.signal !== undefined || options?.timeout !== undefined) return undefined;
+    // Limits hold on the workers' connections only (see settings-protocol.ts): reads go there.
+    if (this.#pool.settings.limited) return undefined;
     if (this.#pool.closed || this.#pool.options.timeout > 0 || this.#pool.route(sql) !== 'read') return undefined;
     if (currentTransaction.getStore()?.active === true) return undefined;
     if (!inline.accepts(sql, this.#pool.costOf(sql))) return undefined;

@@ -15,7 +15,8 @@ export type ThreadliteErrorCode =
   | 'ERR_THREADLITE_POOL_CLOSED'
   | 'ERR_THREADLITE_WORKER_CRASHED'
   | 'ERR_THREADLITE_WORKER_STARTUP'
-  | 'ERR_THREADLITE_TRANSACTION_CLOSED';
+  | 'ERR_THREADLITE_TRANSACTION_CLOSED'
+  | 'ERR_THREADLITE_NATIVE_UNAVAILABLE';
 
 /**
  * An error reported by SQLite, with the same `message` and `code` that

@@ -10,6 +10,7 @@
 import { PoolClosedError, QueueFullError, WorkerCrashedError } from './errors';
 import { Cancellation, isInterruption } from './engine/cancellation';
 import { ConnectionState } from './engine/connection-state';
+import { changeSinkOf, ConnectionSettings } from './engine/connection-settings';
 import { CostModel, HEAVY_MS } from './engine/cost-model';
 import { Deadlines } from './engine/deadlines';
 import { triage } from './engine/triage';
@@ -49,6 +50,8 @@ export class Pool {
   readonly #cancellation: Cancellation;
   readonly #leases = new Leases();
   readonly #settled = new Settlement(this.#queues, this.#counters);
+  /** Change tracking and limits, for every connection now and started later (see settings-protocol.ts). */
+  readonly settings = new ConnectionSettings(() => this.#workers.all);
   #nextId = 1;
   /** Submission order of calls and lease requests. */
   #nextSeq = 1;
@@ -65,6 +68,7 @@ export class Pool {
       options,
       { exited: (worker, report) => this.#onWorkerExit(worker, report), changed: () => this.#pump() },
       this.#counters,
+      this.settings,
     );
     this.#workers.nextId = () => this.#nextId++;
     this.#router = new Router(this.#workers, this.#costs, this.connectionState);
@@ -164,6 +168,7 @@ export class Pool {
         resolve,
         reject,
         disarm: undefined,
+        changes: changeSinkOf(options),
         onResponse: (response, worker) => this.#onResponse(job, response, worker),
       };
       if (job.holds) {
@@ -317,6 +322,7 @@ export class Pool {
       if (response.local !== undefined) this.connectionState.writerOnly = response.local;
       if (response.ok && job.sql !== undefined) this.connectionState.observe(job.sql, worker);
     }
+    if (response.changes !== undefined) job.changes?.(response.changes);
     if (job.cancelledBy !== undefined && !response.ok && isInterruption(response.error.code)) {
       // Stopped by our interrupt (or skipped): the caller learns why it was cancelled.
       this.#settled.settle(job, job.cancelledBy);

@@ -8,6 +8,7 @@
 import type { SerializedError } from './errors';
 import type { OperationAction } from './operations-protocol';
 import type { Opaque } from './params';
+import type { ChangeBatch } from './settings-protocol';
 import type { BindParameters } from './types';
 
 /** Row shape a statement returns; mirrors better-sqlite3's raw/pluck/expand toggles. */
@@ -212,6 +213,8 @@ export interface OkResponse {
   bounced?: boolean;
   /** The writer, after a request that could change it: whether it holds TEMP objects or attached databases (see `LocalState`). */
   local?: boolean;
+  /** The rows the request changed, when the writer records changes (see settings-protocol.ts). */
+  changes?: ChangeBatch;
 }
 
 /** The value of a bounced request. @internal */
@@ -233,6 +236,8 @@ export interface ErrorResponse {
   inTransaction: boolean;
   /** As in {@link OkResponse}. */
   local?: boolean;
+  /** As in {@link OkResponse}: a failed statement may have changed rows before it failed. */
+  changes?: ChangeBatch;
 }
 
 /** @internal */

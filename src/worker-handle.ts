@@ -15,6 +15,7 @@ import {
   type StartupMessage,
   type WorkerConfig,
 } from './protocol';
+import { SETTINGS_CELLS } from './settings-protocol';
 
 /** A request on its way to a worker, and who is waiting for its answer. @internal */
 export interface Dispatch {
@@ -79,6 +80,8 @@ export class WorkerHandle {
   readonly gone: Promise<void>;
   /** Whether cancelled statements on this worker are stopped with `sqlite3_interrupt` (else: terminate). */
   interruptible = false;
+  /** Connection settings cells, after the protocol's (settings-protocol.ts). */
+  readonly settingsCells: Int32Array;
   /** The worker's OS-independent thread id (`worker.threadId`). */
   readonly threadId: number;
   /** This connection's slot in the native library, if it loaded. */
@@ -102,8 +105,9 @@ export class WorkerHandle {
   constructor(role: 'writer' | 'reader', slot: number, config: Omit<WorkerConfig, 'role' | 'cells' | 'native'>, path: string, resourceLimits?: object) {
     this.role = role;
     this.slot = slot;
-    const cells = new SharedArrayBuffer(CELL_COUNT * Int32Array.BYTES_PER_ELEMENT);
-    this.#cells = new Int32Array(cells);
+    const cells = new SharedArrayBuffer((CELL_COUNT + SETTINGS_CELLS) * Int32Array.BYTES_PER_ELEMENT);
+    this.#cells = new Int32Array(cells, 0, CELL_COUNT);
+    this.settingsCells = new Int32Array(cells, CELL_COUNT * Int32Array.BYTES_PER_ELEMENT, SETTINGS_CELLS);
     this.#cancelSet = new CancelSet(this.#cells);
     const native = nativeStatus();
     this.#slot = InterruptSlot.allocate(this.#cells, Cell.current);

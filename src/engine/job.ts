@@ -4,6 +4,7 @@
  */
 import type { SerializedError } from '../errors';
 import type { Request } from '../protocol';
+import type { ChangeBatch } from '../settings-protocol';
 import type { Dispatch, WorkerHandle } from '../worker-handle';
 
 /** A failure reported by a worker, rebuilt into an error class by the awaiting caller. @internal */
@@ -51,6 +52,8 @@ export interface Job extends Dispatch {
   readonly resolve: (response: { value: unknown; worker: WorkerHandle }) => void;
   readonly reject: (err: unknown) => void;
   disarm: (() => void) | undefined;
+  /** Receives the rows the request changed, before the call settles (see `CHANGE_SINK`). */
+  readonly changes: ((changes: ChangeBatch) => void) | undefined;
 }
 
 /** A request for a lease, waiting for its worker. @internal */

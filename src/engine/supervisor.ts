@@ -9,6 +9,7 @@
 import { WorkerStartupError } from '../errors';
 import type { ResolvedOptions } from '../options';
 import { type ExitReport, WorkerHandle } from '../worker-handle';
+import type { ConnectionSettings } from './connection-settings';
 import type { Counters } from './stats';
 
 /** Startup attempts of one worker slot before the pool gives up on it. */
@@ -35,6 +36,8 @@ export class Supervisor {
   readonly #options: ResolvedOptions;
   readonly #hooks: SupervisorHooks;
   readonly #counters: Counters;
+  /** What every connection gets, including the ones started later. */
+  readonly #settings: ConnectionSettings;
   /** Startup failures in a row, per slot; reset when a worker becomes ready. */
   readonly #startFailures = new Map<number, number>();
   /** Unasked deaths soon after opening, in a row, per slot. */
@@ -50,10 +53,11 @@ export class Supervisor {
   /** Allocates request ids for close requests (the pool's counter). */
   nextId: () => number = () => 0;
 
-  constructor(options: ResolvedOptions, hooks: SupervisorHooks, counters: Counters) {
+  constructor(options: ResolvedOptions, hooks: SupervisorHooks, counters: Counters, settings: ConnectionSettings) {
     this.#options = options;
     this.#hooks = hooks;
     this.#counters = counters;
+    this.#settings = settings;
     this.#writer = this.#spawn('writer', 0);
   }
 
@@ -177,6 +181,8 @@ export class Supervisor {
       o.workerPath,
       o.resourceLimits,
     );
+    // Before any request reaches it: a respawned writer keeps recording changes, a new reader gets the limits.
+    this.#settings.writeTo(handle.settingsCells);
     handle.onExit = (report) => {
       this.#hooks.exited(handle, report);
       if (!this.#retired.has(handle)) this.#replace(handle, report.cause, report.expected);

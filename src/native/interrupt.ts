@@ -23,8 +23,13 @@ interface Addon {
   interrupt(slot: number, request: number): number;
   interruptAll(waitMs: number): number;
   registered(slot: number): number;
+  /** Connections in the process with the update hook installed (see src/worker/connection-settings.ts). */
+  changeHooks(): number;
   version: number;
 }
+
+/** The library's `version` this code expects (2 added change tracking and limits); another is not loaded. @internal */
+export const NATIVE_VERSION = 2;
 
 /** The SQLite entry point of the library (`db.loadExtension(path, ENTRY_POINT)`). @internal */
 export const ENTRY_POINT = 'sqlite3_threadlite_init';
@@ -71,7 +76,7 @@ export function nativeStatus(): NativeStatus {
     }
     try {
       const addon = createRequire(__filename)(path) as Addon;
-      if (typeof addon.interrupt !== 'function' || addon.version !== 1) throw new Error('not threadlite\'s native library (version mismatch)');
+      if (typeof addon.interrupt !== 'function' || addon.version !== NATIVE_VERSION) throw new Error('not threadlite\'s native library (version mismatch)');
       status = { available: true, path, addon };
       // process.exit() joins worker threads, and a thread inside sqlite3_step
       // never notices termination: stop every statement first, so the

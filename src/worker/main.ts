@@ -7,6 +7,7 @@ import { serializeError } from '../errors';
 import { Cell, type Request, type Response, type StartupMessage, type WorkerConfig } from '../protocol';
 import { TUNING } from '../tuning';
 import { Connection } from './connection';
+import { WorkerSettings } from './connection-settings';
 
 const port = parentPort;
 if (port === null) throw new Error('threadlite/worker must be started as a worker thread');
@@ -25,6 +26,7 @@ async function start(): Promise<void> {
     port?.postMessage({ type: 'startup-error', error: serializeError(err) } satisfies StartupMessage);
     return;
   }
+  const settings = new WorkerSettings(config, connection.interruptible);
   // Answers wait here until every message already queued has been served,
   // then leave in one message: under load a whole pipeline of requests is
   // answered with one postMessage (one wake-up of the main thread).
@@ -42,7 +44,9 @@ async function start(): Promise<void> {
       // light results never wait behind a heavy one.
       if (pending.length > 0 && connection.isHeavy(request)) flush();
       Atomics.add(cells, Cell.started, 1);
+      settings.beforeRequest();
       const response = connection.execute(request);
+      settings.afterRequest(response);
       pending.push(response);
       // The writer acknowledges every change at once: a change that committed
       // must be reported even if this worker is terminated a moment later.

@@ -10,9 +10,11 @@
  */
 import type { Database as Pool } from '../../database';
 import type { Queryable } from '../../queryable';
-import type { TransactionMode } from '../../types';
+import type { CallOptions, TransactionMode } from '../../types';
+import type { ChangeBatch } from '../../settings-protocol';
 import { HeldTransaction } from '../held-transaction';
 import type { Bound } from './binding';
+import { withChangeSink } from './change-events';
 import { sqliteError } from './errors';
 import { parseStatement, splitStatements, type TransactionControl, transactionControl } from '../../sql-text';
 
@@ -90,22 +92,25 @@ export class Connection {
    * Runs one statement: `run` steps it for its side effects (`lastID`,
    * `changes`), `all`/`get` return its rows. A transaction-control statement
    * changes this connection's transaction instead of going to the pool.
+   * `collected` (when someone listens to `change`) receives the rows the
+   * statement changed.
    */
-  async execute(op: 'run' | 'all' | 'get', bound: Bound, control: TransactionControl | undefined): Promise<Outcome> {
+  async execute(op: 'run' | 'all' | 'get', bound: Bound, control: TransactionControl | undefined, collected?: ChangeBatch[]): Promise<Outcome> {
     if (control !== undefined) {
       await this.#control(control, bound.sql);
       return { rows: [], lastID: this.#lastID, changes: op === 'run' ? 0 : this.#changes };
     }
     const target = this.#target;
+    const options = withChangeSink(this.#options, collected);
     try {
-      if (op === 'run' || nonReaders.has(bound.sql)) return await this.#run(target, bound);
+      if (op === 'run' || nonReaders.has(bound.sql)) return await this.#run(target, bound, options);
       if (op === 'get') {
-        const row = await target.get(bound.sql, bound.params as never, this.#options);
+        const row = await target.get(bound.sql, bound.params as never, options);
         return { rows: row === undefined ? [] : [row], lastID: this.#lastID, changes: this.#changes };
       }
-      return { rows: await target.all(bound.sql, bound.params as never, this.#options), lastID: this.#lastID, changes: this.#changes };
+      return { rows: await target.all(bound.sql, bound.params as never, options), lastID: this.#lastID, changes: this.#changes };
     } catch (err) {
-      if (err instanceof TypeError && err.message === NO_DATA) return this.#nonReader(target, bound);
+      if (err instanceof TypeError && err.message === NO_DATA) return this.#nonReader(target, bound, options);
       throw await this.#checkHeld(err);
     }
   }
@@ -114,45 +119,46 @@ export class Connection {
    * Runs a statement and calls `onRow` with each row as it arrives (rows come
    * a chunk at a time from a cursor on one connection), resolving with the count.
    */
-  async each(bound: Bound, control: TransactionControl | undefined, onRow: (row: unknown) => void): Promise<number> {
+  async each(bound: Bound, control: TransactionControl | undefined, onRow: (row: unknown) => void, collected?: ChangeBatch[]): Promise<number> {
     if (control !== undefined) {
       await this.#control(control, bound.sql);
       return 0;
     }
     const target = this.#target;
+    const options = withChangeSink(this.#options, collected);
     let count = 0;
     try {
       if (nonReaders.has(bound.sql)) {
-        await this.#run(target, bound);
+        await this.#run(target, bound, options);
         return 0;
       }
-      for await (const row of target.iterate(bound.sql, bound.params as never, this.#options)) {
+      for await (const row of target.iterate(bound.sql, bound.params as never, options)) {
         count++;
         onRow(row);
       }
       return count;
     } catch (err) {
       if (count === 0 && err instanceof TypeError && err.message === NO_DATA) {
-        await this.#nonReader(target, bound);
+        await this.#nonReader(target, bound, options);
         return 0;
       }
       throw await this.#checkHeld(err);
     }
   }
 
-  async #run(target: Queryable, bound: Bound): Promise<Outcome> {
+  async #run(target: Queryable, bound: Bound, options: CallOptions | undefined = this.#options): Promise<Outcome> {
     try {
-      return this.#noted(await target.run(bound.sql, bound.params as never, this.#options), []);
+      return this.#noted(await target.run(bound.sql, bound.params as never, options), []);
     } catch (err) {
       throw await this.#checkHeld(err);
     }
   }
 
   /** better-sqlite3 said the statement returns no rows: remember it, and run it. */
-  #nonReader(target: Queryable, bound: Bound): Promise<Outcome> {
+  #nonReader(target: Queryable, bound: Bound, options: CallOptions | undefined): Promise<Outcome> {
     if (nonReaders.size >= MAX_NON_READERS) nonReaders.clear();
     nonReaders.add(bound.sql);
-    return this.#run(target, bound);
+    return this.#run(target, bound, options);
   }
 
   /** Checks that a statement prepares (`db.prepare(sql, callback)` reports errors there). */
@@ -171,10 +177,11 @@ export class Connection {
    * when it holds no transaction-control statement, else statement by
    * statement so that its BEGIN and COMMIT take and give back the writer.
    */
-  async exec(sql: string): Promise<void> {
+  async exec(sql: string, collected?: ChangeBatch[]): Promise<void> {
     const statements = splitStatements(sql);
+    const options = withChangeSink(this.#options, collected);
     if (!statements.some((s) => transactionControl(s) !== undefined)) {
-      await this.#exec(sql);
+      await this.#exec(sql, options);
       return;
     }
     let chunk = '';
@@ -184,11 +191,11 @@ export class Connection {
         chunk += `${statement}\n`;
         continue;
       }
-      if (chunk !== '') await this.#exec(chunk);
+      if (chunk !== '') await this.#exec(chunk, options);
       chunk = '';
       await this.#control(control, statement);
     }
-    if (chunk !== '') await this.#exec(chunk);
+    if (chunk !== '') await this.#exec(chunk, options);
   }
 
   /** Rolls back a transaction left open (on close). Never rejects. */
@@ -198,9 +205,9 @@ export class Connection {
     await held?.end(false, true);
   }
 
-  async #exec(sql: string): Promise<void> {
+  async #exec(sql: string, options: CallOptions | undefined = this.#options): Promise<void> {
     try {
-      await this.#target.exec(sql, this.#options);
+      await this.#target.exec(sql, options);
     } catch (err) {
       throw await this.#checkHeld(err);
     }

@@ -9,6 +9,7 @@ import { AsyncResource } from 'node:async_hooks';
 import { EventEmitter } from 'node:events';
 import { Backup } from './backup';
 import { type Callback, emit, enumerableMethods, errorsOnly, fail, invoke } from './callbacks';
+import { ChangeEvents, requireNative } from './change-events';
 import { Connection } from './connection';
 import { DEFAULT_MODE, RESULT_CODES } from './constants';
 import { sqliteError, toNodeError } from './errors';
@@ -54,6 +55,8 @@ export class Database extends EventEmitter {
   #live = 0;
   /** Events turned on by listening, and off when the last listener goes (node-sqlite3's `configure(event, bool)`). */
   readonly #observed = new Set<string>();
+  /** The `change` event: recording on the pool's writer while this facade listens. */
+  readonly #changes = new ChangeEvents(this);
 
   /** Opens `filename` (a path, `:memory:` or `''`); see the class description. */
   constructor(filename: string, mode?: number | Callback, callback?: Callback) {
@@ -77,6 +80,7 @@ export class Database extends EventEmitter {
     this.#share.pool.then(
       (pool) => {
         this.#connection = new Connection(pool);
+        this.#changes.attach(pool);
         this.#scheduler.setOpen(); // as node-sqlite3: open before the callback, queued calls start after 'open'
         invoke(cb, this, [null]);
         emit(this, 'open');
@@ -107,6 +111,8 @@ export class Database extends EventEmitter {
           if (this.#observed.has('trace')) emit(this, 'trace', sql);
         } else if (this.#observed.has('profile')) emit(this, 'profile', sql, ms);
       },
+      collectChanges: () => this.#changes.collector(),
+      emitChanges: (collected) => this.#changes.emit(collected),
       refuse: (callback, err) => fail(this, callback, err),
       live: (delta) => {
         this.#live += delta;
@@ -179,9 +185,16 @@ export class Database extends EventEmitter {
   exec(sql: string, callback?: Callback): this {
     if (typeof sql !== 'string') throw new TypeError('Argument 0 must be a string');
     this.#exclusive(callback, (done) => {
-      (this.#connection as Connection).exec(sql).then(
-        () => done(null),
-        (err: unknown) => done(toNodeError(err)),
+      const collected = this.#changes.collector();
+      (this.#connection as Connection).exec(sql, collected).then(
+        () => {
+          this.#changes.emit(collected);
+          done(null);
+        },
+        (err: unknown) => {
+          this.#changes.emit(collected);
+          done(toNodeError(err));
+        },
       );
     });
     return this;
@@ -205,9 +218,12 @@ export class Database extends EventEmitter {
 
   /**
    * node-sqlite3's `configure(option, value)`. `'busyTimeout'` is accepted and
-   * ignored (the pool's `busyTimeout` option applies); `'limit'` is accepted
-   * and ignored (limits would apply to one worker's connection only); `'trace'`,
-   * `'profile'` and `'change'` are turned on by listening to the event.
+   * ignored (the pool's `busyTimeout` option applies). `configure('limit', id,
+   * value)` is `sqlite3_limit` on every connection of this facade's pool (the
+   * writer and every reader, those started later included), for statements
+   * that begin from now on; it needs the native library and throws
+   * `NativeUnavailableError` without it. `'trace'`, `'profile'` and `'change'`
+   * are turned on by listening to the event.
    */
   configure(option: string, value?: unknown, extra?: unknown): this {
     if (arguments.length < 2) throw new TypeError('Wrong number of arguments');
@@ -217,6 +233,10 @@ export class Database extends EventEmitter {
       if (arguments.length < 3) throw new TypeError('Wrong number of arguments');
       if (typeof value !== 'number') throw new TypeError('limit id must be an integer');
       if (typeof extra !== 'number') throw new TypeError('limit value must be an integer');
+      requireNative("configure('limit')");
+      // In the database's queue, as node-sqlite3 schedules it: after what was called before it.
+      const set = () => (this.#connection as Connection).pool.connectionSettings.setLimit(Math.trunc(value), Math.trunc(extra));
+      this.#scheduler.schedule({ run: (done) => { set(); done(); }, fail: () => {} });
     } else if (!OBSERVED.has(option)) {
       throw new TypeError(`${String(option)} is not a valid configuration option`);
     }
@@ -255,6 +275,7 @@ export class Database extends EventEmitter {
     this.#exclusive(callback, (done) => {
       if (this.#live > 0) return done(sqliteError('BUSY', 'unable to close due to unfinalized statements or unfinished backups'));
       this.#closed = true;
+      this.#changes.detach();
       const connection = this.#connection as Connection;
       connection
         .rollbackOpen()

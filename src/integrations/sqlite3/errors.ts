@@ -40,6 +40,8 @@ export function toNodeError(err: unknown): Error {
     Object.defineProperty(out, 'cause', { value: err, enumerable: false, configurable: true, writable: true });
     return out;
   }
+  // A bound value over SQLITE_LIMIT_LENGTH: better-sqlite3 says so with a RangeError, node-sqlite3 with sqlite3_bind's code.
+  if (err instanceof RangeError && err.message === 'The bound string, buffer, or bigint is too big') return sqliteError('TOOBIG', 'string or blob too big');
   if (err instanceof RangeError) return sqliteError('RANGE', err.message);
   if (err instanceof Error) return err;
   return new Error(String(err));

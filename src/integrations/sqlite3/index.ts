@@ -26,6 +26,7 @@ export type { Callback } from './callbacks';
 export type { PoolInfo } from './pool-registry';
 
 export { Backup } from './backup';
+export { NativeUnavailableError } from './change-events';
 
 /** `OPEN_READONLY` flag: open read-only (writes fail with `SQLITE_READONLY`). */
 export const OPEN_READONLY = OPEN_FLAGS.OPEN_READONLY;

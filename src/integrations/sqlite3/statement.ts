@@ -12,6 +12,7 @@ import { type Callback, enumerableMethods, fail, invoke } from './callbacks';
 import type { Connection, Outcome } from './connection';
 import { sqliteError, toNodeError } from './errors';
 import { Fifo } from './fifo';
+import type { ChangeBatch } from '../../settings-protocol';
 import type { Scheduler } from './scheduler';
 import { type ParsedStatement, parseStatement } from '../../sql-text';
 
@@ -22,6 +23,9 @@ export interface StatementHost {
   connection(): Connection;
   /** Emits `trace` / `profile` if anyone listens. */
   observe(sql: string, ms: number | undefined): void;
+  /** A collector for one call's changes while someone listens to `change` (else undefined), and emitting them before its callback. */
+  collectChanges(): ChangeBatch[] | undefined;
+  emitChanges(collected: ChangeBatch[] | undefined): void;
   /** Counts statements not yet finalized (close fails while there are some). */
   live(delta: 1 | -1): void;
   /** Reports an error of work the database never ran (it closed): to `callback` with `this` = the database, else as `'error'` on it. */
@@ -151,11 +155,12 @@ export class Statement extends EventEmitter {
     const pipelined = this.#parsed.control === undefined;
     this.#schedule(
       callback,
-      async (scope, previous) => {
-        const outcome = await this.#execute('run', fields);
+      async (scope, previous, collected) => {
+        const outcome = await this.#execute('run', fields, collected);
         await previous;
         this.lastID = outcome.lastID;
         this.changes = outcome.changes;
+        this.#host.emitChanges(collected);
         invoke(callback, this, [null], scope);
       },
       pipelined,
@@ -166,15 +171,15 @@ export class Statement extends EventEmitter {
   /** Calls back with the next row (the first after new parameters or `reset()`), or no row past the last. */
   get(...args: unknown[]): this {
     const { fields, callback } = parseArgs(args);
-    this.#schedule(callback, async (scope) => {
+    this.#schedule(callback, async (scope, _previous, collected) => {
       if (fields !== undefined) this.#rebind(fields);
       let cursor = this.#cursor;
       if (cursor === 'done') return invoke(callback, this, [null], scope);
       if (cursor === undefined) {
-        cursor = { rows: (await this.#execute('get', undefined)).rows, pos: 0, complete: false };
+        cursor = { rows: (await this.#execute('get', undefined, collected)).rows, pos: 0, complete: false };
       } else if (cursor.pos >= cursor.rows.length && !cursor.complete) {
         // A second get() without reset: read the rest (node-sqlite3 steps the same cursor).
-        cursor = { rows: (await this.#execute('all', undefined)).rows, pos: cursor.pos, complete: true };
+        cursor = { rows: (await this.#execute('all', undefined, collected)).rows, pos: cursor.pos, complete: true };
       }
       const row = cursor.rows[cursor.pos++];
       this.#cursor = row === undefined ? 'done' : cursor;
@@ -186,8 +191,8 @@ export class Statement extends EventEmitter {
   /** Calls back with every row (an empty array for none). */
   all(...args: unknown[]): this {
     const { fields, callback } = parseArgs(args);
-    this.#schedule(callback, async (scope) => {
-      const { rows } = await this.#execute('all', fields);
+    this.#schedule(callback, async (scope, _previous, collected) => {
+      const { rows } = await this.#execute('all', fields, collected);
       invoke(callback, this, [null, rows], scope);
     });
     return this;
@@ -199,8 +204,8 @@ export class Statement extends EventEmitter {
     const n = args.length;
     if (n >= 2 && typeof args[n - 1] === 'function' && typeof args[n - 2] === 'function') complete = args.pop() as Callback;
     const { fields, callback } = parseArgs(args);
-    this.#schedule(callback, async (scope) => {
-      const count = await this.#execute('each', fields, (row) => invoke(callback, this, [null, row], scope));
+    this.#schedule(callback, async (scope, _previous, collected) => {
+      const count = await this.#execute('each', fields, collected, (row) => invoke(callback, this, [null, row], scope));
       invoke(complete, this, [null, count], scope);
     });
     return this;
@@ -256,9 +261,9 @@ export class Statement extends EventEmitter {
   }
 
   /** Runs the statement on the connection with new or current bindings, reporting trace/profile. */
-  #execute(op: 'run' | 'all' | 'get', fields: Fields): Promise<Outcome>;
-  #execute(op: 'each', fields: Fields, onRow: (row: unknown) => void): Promise<number>;
-  async #execute(op: 'run' | 'all' | 'get' | 'each', fields: Fields, onRow?: (row: unknown) => void): Promise<Outcome | number> {
+  #execute(op: 'run' | 'all' | 'get', fields: Fields, collected: ChangeBatch[] | undefined): Promise<Outcome>;
+  #execute(op: 'each', fields: Fields, collected: ChangeBatch[] | undefined, onRow: (row: unknown) => void): Promise<number>;
+  async #execute(op: 'run' | 'all' | 'get' | 'each', fields: Fields, collected: ChangeBatch[] | undefined, onRow?: (row: unknown) => void): Promise<Outcome | number> {
     if (fields !== undefined) this.#rebind(fields);
     else if (op !== 'get') this.#cursor = undefined;
     const bound = bind(this.#parsed, this.#fields);
@@ -269,16 +274,18 @@ export class Statement extends EventEmitter {
     const connection = this.#host.connection();
     const outcome =
       op === 'each'
-        ? await connection.each(bound, this.#parsed.control, onRow as (row: unknown) => void)
-        : await connection.execute(op, bound, this.#parsed.control);
+        ? await connection.each(bound, this.#parsed.control, onRow as (row: unknown) => void, collected)
+        : await connection.execute(op, bound, this.#parsed.control, collected);
     this.#host.observe(this.#parsed.sql, performance.now() - started);
+    // Before the callback; `run` emits once the calls before it have called back (pipelined).
+    if (op !== 'run') this.#host.emitChanges(collected);
     return outcome;
   }
 
   /** Queues a call behind the statement's earlier calls (node-sqlite3's `Statement::Schedule`). */
   #schedule(
     callback: Callback | undefined,
-    body: (scope: AsyncResource | undefined, previous: Promise<void>) => Promise<void>,
+    body: (scope: AsyncResource | undefined, previous: Promise<void>, collected: ChangeBatch[] | undefined) => Promise<void>,
     pipelined = false,
   ): void {
     // The caller's async context, for its callback (none to keep for a call without one: a bulk insert's rows).
@@ -290,11 +297,14 @@ export class Statement extends EventEmitter {
       const previous = this.#delivered;
       let delivered!: () => void;
       this.#delivered = new Promise((resolve) => (delivered = resolve));
+      // When the call starts: a listener added later sees the calls made after it.
+      const collected = this.#host.collectChanges();
       const failed = async (err: unknown) => {
         await previous;
+        this.#host.emitChanges(collected); // a statement may change rows, then fail (node-sqlite3 emits those too)
         fail(this, callback, toNodeError(err), scope);
       };
-      void body(scope, previous)
+      void body(scope, previous, collected)
         .then(undefined, failed)
         .then(() => {
           delivered();
