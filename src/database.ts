@@ -2,7 +2,8 @@
  * The public face of a pool: {@link open} and {@link Database}.
  */
 import { type BackupOptions, type BackupResult, runBackup } from './backup';
-import { InlineReader } from './inline-reader';
+import { InlineReader, type InlineStats } from './inline-reader';
+import { InlineWatchdog } from './inline-watchdog';
 import {
   type CheckpointMode,
   type CheckpointResult,
@@ -39,16 +40,28 @@ export async function open(file: string | Uint8Array, options?: OpenOptions): Pr
   const image = file instanceof Uint8Array ? file : undefined;
   const resolved = resolveOptions(image === undefined ? file : ':memory:', options, image);
   let pool: Pool | undefined;
+  // The watchdog thread starts while the workers do, so it costs open() no time of its own.
+  const watchdog = resolved.inlineReads > 0 && resolved.inlineCap > 0 ? InlineWatchdog.start(resolved.inlineCap) : undefined;
   try {
     pool = await Pool.start(resolved);
     // After the pool: the writer has created the file the inline connection reads.
-    const inline = resolved.inlineReads > 0 ? await InlineReader.open(resolved) : undefined;
+    const inline = resolved.inlineReads > 0 ? await InlineReader.open(resolved, watchdog ?? Promise.resolve(undefined)) : undefined;
     return new Database(pool, inline);
   } catch (err) {
+    await (await watchdog?.catch(() => undefined))?.close();
     await pool?.close();
     throw localize(err);
   }
 }
+
+/** {@link PoolStats} plus the inline path's counters. */
+export interface DatabaseStats extends PoolStats {
+  /** The main-thread inline path's counters, or `null` where it is off (see `OpenOptions.inlineReads`). */
+  inline: InlineStats | null;
+}
+
+/** Key of the test hook that exposes the inline watchdog. @internal */
+const INLINE_WATCHDOG = Symbol.for('threadlite.inlineWatchdog');
 
 /**
  * An open database: a pool of better-sqlite3 connections in worker threads.
@@ -227,8 +240,13 @@ export class Database extends Queryable {
    * app.get('/health', () => db.stats());
    * ```
    */
-  stats(): PoolStats {
-    return this.#pool.stats();
+  stats(): DatabaseStats {
+    return { ...this.#pool.stats(), inline: this.#inline?.stats() ?? null };
+  }
+
+  /** The inline path's watchdog, for tests that drive its protocol by hand. @internal */
+  get [INLINE_WATCHDOG](): unknown {
+    return this.#inline?.watchdog;
   }
 
   /**
@@ -237,9 +255,13 @@ export class Database extends Queryable {
    * reject with `PoolClosedError`. Calling it again returns the same promise.
    */
   close(): Promise<void> {
-    this.#inline?.close();
-    return this.#pool.close();
+    if (this.#inline === undefined) return this.#pool.close();
+    // Once, so that every call returns the same promise, as the pool's own close() does.
+    this.#closing ??= Promise.all([this.#inline.close(), this.#pool.close()]).then(() => undefined);
+    return this.#closing;
   }
+
+  #closing: Promise<void> | undefined;
 
   /** Closes the database, for `await using db = await open(…)`. */
   [Symbol.asyncDispose](): Promise<void> {
