@@ -14,7 +14,7 @@ import {
   type SerializeOptions,
 } from './operations';
 import { Pool, type PoolStats, type Target } from './pool';
-import { type OpenOptions, resolveOptions } from './options';
+import { type OpenOptions, type ResolvedOptions, resolveOptions } from './options';
 import { localize, type NewRequest, Queryable } from './queryable';
 import { currentTransaction, ReadSnapshot, Transaction, type TransactionOptions } from './transaction';
 import type { CallOptions } from './types';
@@ -45,12 +45,26 @@ export async function open(file: string | Uint8Array, options?: OpenOptions): Pr
   try {
     pool = await Pool.start(resolved);
     // After the pool: the writer has created the file the inline connection reads.
-    const inline = resolved.inlineReads > 0 ? await InlineReader.open(resolved, watchdog ?? Promise.resolve(undefined)) : undefined;
+    const inline = resolved.inlineReads > 0 ? await openInline(resolved, watchdog) : undefined;
     return new Database(pool, inline);
   } catch (err) {
     await (await watchdog?.catch(() => undefined))?.close();
     await pool?.close();
     throw localize(err);
+  }
+}
+
+/**
+ * The inline reader, or undefined where the main thread cannot load
+ * better-sqlite3 at all (a bundle without it): the pool works without the
+ * inline path, and `stats().inline` says it is off.
+ */
+async function openInline(options: ResolvedOptions, watchdog: Promise<InlineWatchdog | undefined> | undefined): Promise<InlineReader | undefined> {
+  try {
+    return await InlineReader.open(options, watchdog ?? Promise.resolve(undefined));
+  } catch (err) {
+    if ((err as { code?: unknown }).code === 'MODULE_NOT_FOUND' && /better-sqlite3/.test(String((err as Error).message))) return undefined;
+    throw err;
   }
 }
 

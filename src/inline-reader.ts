@@ -11,6 +11,7 @@
  * capped at `inlineCap` too, past which reads go to the pool until the loop
  * has turned (so a burst of tiny reads yields to I/O).
  */
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { deserializeError, serializeError } from './errors';
 import type { ResolvedOptions } from './options';
@@ -18,6 +19,7 @@ import { RowMode } from './protocol';
 import type { BindParameters } from './types';
 import { InlineWatchdog } from './inline-watchdog';
 import { openBetterSqlite3, runSetup } from './worker/better-sqlite3';
+import { installedPackageRoot } from './worker-path';
 import { NativeObjects } from './worker/native-objects';
 import type { SqliteDatabase, SqliteStatement } from './worker/sqlite-api';
 
@@ -53,6 +55,23 @@ export interface InlineStats {
   deferred: number;
   /** SQL texts that left the inline path for good (over budget, interrupted, or not read-only). */
   refused: number;
+}
+
+/**
+ * Opens the main thread's read-only connection. A bundler that inlined
+ * threadlite's main module (Next.js) may leave better-sqlite3 unresolvable
+ * from it; the installed package, whose worker file the pool runs, resolves it.
+ */
+function openMainConnection(file: string): SqliteDatabase {
+  // timeout 0: a busy database must not block the main thread; such a read goes to the pool.
+  const options = { readonly: true, fileMustExist: true, timeout: 0 };
+  try {
+    return openBetterSqlite3(file, options);
+  } catch (err) {
+    const root = installedPackageRoot();
+    if ((err as { code?: unknown }).code !== 'MODULE_NOT_FOUND' || root === undefined) throw err;
+    return openBetterSqlite3(file, options, join(root, 'dist', 'worker', 'main.js'));
+  }
 }
 
 /** @internal */
@@ -95,8 +114,7 @@ export class InlineReader {
     let db: SqliteDatabase | undefined;
     try {
       dog = await watchdog;
-      // timeout 0: a busy database must not block the main thread; such a read goes to the pool.
-      db = openBetterSqlite3(options.file, { readonly: true, fileMustExist: true, timeout: 0 });
+      db = openMainConnection(options.file);
       mainThreadObjects.adopt(db, { iterators: false });
       dog?.register(db);
       for (const [name, value] of options.pragmas) {
