@@ -4,6 +4,7 @@
 import { type BackupOptions, type BackupResult, runBackup } from './backup';
 import { InlineReader, type InlineStats } from './inline-reader';
 import { InlineWatchdog } from './inline-watchdog';
+import { nativeStatus } from './native/interrupt';
 import {
   type CheckpointMode,
   type CheckpointResult,
@@ -41,27 +42,31 @@ export async function open(file: string | Uint8Array, options?: OpenOptions): Pr
   const resolved = resolveOptions(image === undefined ? file : ':memory:', options, image);
   let pool: Pool | undefined;
   // The watchdog thread starts while the workers do, so it costs open() no time of its own.
-  const watchdog = resolved.inlineReads > 0 && resolved.inlineCap > 0 ? InlineWatchdog.start(resolved.inlineCap) : undefined;
+  const watchdog = resolved.inlineReads > 0 && resolved.inlineCap > 0 ? InlineWatchdog.start(resolved.inlineCap).catch(() => undefined) : undefined;
   try {
     pool = await Pool.start(resolved);
     // After the pool: the writer has created the file the inline connection reads.
     const inline = resolved.inlineReads > 0 ? await openInline(resolved, watchdog) : undefined;
     return new Database(pool, inline);
   } catch (err) {
-    await (await watchdog?.catch(() => undefined))?.close();
+    await (await watchdog)?.close();
     await pool?.close();
     throw localize(err);
   }
 }
 
 /**
- * The inline reader, or undefined where the main thread cannot load
- * better-sqlite3 at all (a bundle without it): the pool works without the
- * inline path, and `stats().inline` says it is off.
+ * The inline reader, or undefined where it must not or cannot run: the
+ * watchdog was asked for and the native library loaded, but its thread did not
+ * start (an uncapped inline path is never the default); or the main thread
+ * cannot load better-sqlite3 at all (a bundle without it). The pool works
+ * without it either way, and `stats().inline` says it is off.
  */
 async function openInline(options: ResolvedOptions, watchdog: Promise<InlineWatchdog | undefined> | undefined): Promise<InlineReader | undefined> {
+  const dog = await watchdog;
+  if (watchdog !== undefined && dog === undefined && nativeStatus().available) return undefined;
   try {
-    return await InlineReader.open(options, watchdog ?? Promise.resolve(undefined));
+    return await InlineReader.open(options, dog);
   } catch (err) {
     if ((err as { code?: unknown }).code === 'MODULE_NOT_FOUND' && /better-sqlite3/.test(String((err as Error).message))) return undefined;
     throw err;

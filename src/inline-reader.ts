@@ -34,6 +34,12 @@ const mainThreadObjects = new NativeObjects(false);
 /** Returned when a read may not run inline; the caller sends it to the pool. @internal */
 export const NOT_INLINE: unique symbol = Symbol('not inline');
 
+/**
+ * Returned for a read the watchdog stopped at the cap: the caller re-runs it
+ * on a worker and reports how long that took ({@link InlineReader.rerunTook}). @internal
+ */
+export const INTERRUPTED: unique symbol = Symbol('interrupted inline');
+
 /** Statements kept prepared on the main-thread connection. */
 const CACHE_SIZE = 128;
 /** Inline runs per accounting window (see `#observe`). */
@@ -49,7 +55,10 @@ export interface InlineStats {
   cap: number;
   /** Reads answered on the main thread. */
   reads: number;
-  /** Reads the watchdog interrupted at the cap and that ran again on a worker. */
+  /**
+   * Reads the watchdog interrupted at the cap and that ran again on a worker.
+   * Their SQL leaves the inline path if the worker also took at least the cap.
+   */
   interrupted: number;
   /** Reads sent to the pool because the current event-loop turn had used up its inline time. */
   deferred: number;
@@ -105,15 +114,13 @@ export class InlineReader {
 
   /**
    * Opens the main thread's read-only connection with the pool's pragmas and
-   * `setup`, and (where the native library loads and `inlineCap` > 0) its
-   * watchdog. `watchdog` is the promise of {@link InlineWatchdog.start},
-   * begun by the caller while the pool was starting.
+   * `setup`, registered with `watchdog` (started by the caller while the
+   * pool was starting; undefined: no hard cap). Closes the watchdog if it fails.
    */
-  static async open(options: ResolvedOptions, watchdog: Promise<InlineWatchdog | undefined>): Promise<InlineReader> {
-    let dog: InlineWatchdog | undefined;
+  static async open(options: ResolvedOptions, watchdog: InlineWatchdog | undefined): Promise<InlineReader> {
+    const dog = watchdog;
     let db: SqliteDatabase | undefined;
     try {
-      dog = await watchdog;
       db = openMainConnection(options.file);
       mainThreadObjects.adopt(db, { iterators: false });
       dog?.register(db);
@@ -138,7 +145,7 @@ export class InlineReader {
    * `cost` ms, may run here now.
    */
   accepts(sql: string, cost: number | undefined): boolean {
-    if (cost === undefined || cost >= this.#budget || this.#refused.has(sql)) return false;
+    if (cost === undefined || cost >= this.#budget || this.#refused.has(sql) || this.#suspects.has(sql)) return false;
     if (this.#watchdog !== undefined && !this.#watchdog.ready) return false;
     if (this.#turnSpent >= this.#turnBudget) {
       this.#counts.deferred++;
@@ -201,10 +208,10 @@ export class InlineReader {
     this.#spend(elapsed);
     if (interrupted) {
       // Past the cap: whatever it returned or threw, the worker answers instead
-      // (a read has no side effects), and this SQL never runs here again.
+      // (a read has no side effects). Until it has, this SQL stays off the inline path.
       this.#counts.interrupted++;
-      this.#refuse(sql);
-      return NOT_INLINE;
+      this.#suspects.add(sql);
+      return INTERRUPTED;
     }
     if (failed) {
       if ((failure as { code?: unknown }).code === 'SQLITE_BUSY') return NOT_INLINE;
@@ -214,6 +221,22 @@ export class InlineReader {
     this.#observe(sql, elapsed);
     return result;
   }
+
+  /**
+   * How long the worker took to re-run a read the watchdog stopped. As long as
+   * the cap or longer: the read is slow (for these parameters at least), so
+   * its SQL leaves the inline path for good. Shorter: the read was cheap and
+   * the main thread had stalled during it (preempted on a busy machine, or a
+   * garbage collection inside the call), so the SQL may run here again; a
+   * second stall costs at most the cap again.
+   */
+  rerunTook(sql: string, elapsed: number): void {
+    if (!this.#suspects.delete(sql)) return;
+    if (elapsed >= this.#capMs) this.#refuse(sql);
+  }
+
+  /** SQL texts interrupted at the cap whose re-run on a worker has not finished yet: not inline meanwhile. */
+  readonly #suspects = new Set<string>();
 
   /** Counts inline time against the current event-loop turn. */
   #spend(elapsed: number): void {

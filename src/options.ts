@@ -90,7 +90,9 @@ export interface OpenOptions {
   /**
    * Hard cap in milliseconds on one inline read: a watchdog thread interrupts
    * a main-thread read still running after this long (`sqlite3_interrupt`),
-   * the read runs again on a worker, and its SQL never runs inline again. The
+   * the read runs again on a worker, and if the worker too takes at least the
+   * cap (the read is slow, not the main thread stalled), its SQL never runs
+   * inline again. The
    * inline work of one event-loop turn is capped at the same figure: past it,
    * reads go to the workers until the loop has turned. Default `2`; `0` = no
    * watchdog (inline reads are then off unless `inlineReads` is set).
