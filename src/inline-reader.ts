@@ -92,11 +92,11 @@ export class InlineReader {
   /** SQL texts that ran over budget (or cannot run here): never inline again. */
   readonly #refused = new Set<string>();
   readonly #safeIntegers: boolean;
-  /** The hard cap; undefined where it cannot run (then inline is opt-in, uncapped, as it was). */
+  /** The hard cap; undefined where it cannot run (then inline runs only if asked for, uncapped, as it used to). */
   readonly #watchdog: InlineWatchdog | undefined;
   /** Inline milliseconds one event-loop turn may spend. */
   readonly #turnBudget: number;
-  /** Inline milliseconds spent in the current turn; reset by {@link #turnEnded}. */
+  /** Inline milliseconds spent in the current turn; reset by the `setImmediate` of `#spend`. */
   #turnSpent = 0;
   #turnReset: NodeJS.Immediate | undefined;
   readonly #counts = { reads: 0, interrupted: 0, deferred: 0 };
@@ -114,11 +114,10 @@ export class InlineReader {
 
   /**
    * Opens the main thread's read-only connection with the pool's pragmas and
-   * `setup`, registered with `watchdog` (started by the caller while the
+   * `setup`, registered with the watchdog `dog` (started by the caller while the
    * pool was starting; undefined: no hard cap). Closes the watchdog if it fails.
    */
-  static async open(options: ResolvedOptions, watchdog: InlineWatchdog | undefined): Promise<InlineReader> {
-    const dog = watchdog;
+  static async open(options: ResolvedOptions, dog: InlineWatchdog | undefined): Promise<InlineReader> {
     let db: SqliteDatabase | undefined;
     try {
       db = openMainConnection(options.file);
