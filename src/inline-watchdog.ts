@@ -34,10 +34,8 @@ const enum Cells {
   asleep = 3,
   /** 1 once the watchdog must end. */
   stop = 4,
-  /** Reads the watchdog interrupted (for stats). */
-  fired = 5,
-  /** Int32 cells before the Float64 start time (8-byte aligned). */
-  size = 6,
+  /** Int32 cells before the Float64 start time (at byte 24: 8-byte aligned). */
+  size = 5,
 }
 
 /** Index of the running read's start time in the Float64Array view (byte 24). */
@@ -76,7 +74,7 @@ while (Atomics.load(cells, ${Cells.stop}) === 0) {
     Atomics.wait(cells, ${Cells.current}, seq, left);
     continue;
   }
-  if (addon.interrupt(slot, seq) === 1) Atomics.add(cells, ${Cells.fired}, 1);
+  addon.interrupt(slot, seq);
   // Let the interrupted read unwind before looking again.
   Atomics.wait(cells, ${Cells.current}, seq, cap);
 }
@@ -119,8 +117,6 @@ export class InlineWatchdog {
       stdout: false,
       stderr: false,
     });
-    // Never what keeps a process alive: a process whose code is done exits, and Node ends this thread.
-    worker.unref();
     const watchdog = new InlineWatchdog(cells, slot, worker);
     try {
       await new Promise<void>((resolve, reject) => {
@@ -139,6 +135,9 @@ export class InlineWatchdog {
     worker.on('error', () => {
       watchdog.#ready = false;
     });
+    // Referenced while it starts (open() awaits it), then never what keeps a process
+    // alive: a process whose code is done exits, and Node ends this thread.
+    worker.unref();
     watchdog.#ready = true;
     return watchdog;
   }
@@ -151,11 +150,6 @@ export class InlineWatchdog {
   /** The native slot the inline connection registers in. */
   get slot(): number {
     return this.#slot.slot;
-  }
-
-  /** Reads the watchdog interrupted so far. */
-  get fired(): number {
-    return Atomics.load(this.#cells, Cells.fired);
   }
 
   /** The sequence number of the read running now (0 when none); for tests. */
