@@ -58,6 +58,8 @@ async function longestStall(fn) {
   last = performance.now();
   try {
     const value = await fn();
+    // One more macrotask, so the probe sees a gap that a synchronous call left behind.
+    await new Promise((resolve) => setTimeout(resolve, 5));
     return { value, longest };
   } finally {
     clearInterval(probe);
