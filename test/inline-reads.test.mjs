@@ -90,7 +90,8 @@ test('a statement whose cost depends on its parameters goes back to the workers 
   // Starts inline; the watchdog stops it at the cap (2 ms) and it runs again on a worker.
   assert.deepEqual(await db.get(sql, [2000, 2000]), { c: 4_000_000 });
   assert.notEqual(workers(sql).at(-1), 'main');
-  assert.equal(db.stats().inline.interrupted, 1);
+  // At least: on a loaded machine a cheap warm-up read may have tripped the cap too.
+  assert.ok(db.stats().inline.interrupted >= 1, `interrupted: ${db.stats().inline.interrupted}`);
   assert.deepEqual(await db.get(sql, [2, 2]), { c: 4 });
   assert.notEqual(workers(sql).at(-1), 'main', 'the statement left the inline path for good');
 });
