@@ -3,7 +3,9 @@
  */
 import { type BackupOptions, type BackupResult, runBackup } from './backup';
 import type { ConnectionSettings } from './engine/connection-settings';
-import { InlineReader } from './inline-reader';
+import { InlineReader, type InlineStats } from './inline-reader';
+import { InlineWatchdog } from './inline-watchdog';
+import { nativeStatus } from './native/interrupt';
 import {
   type CheckpointMode,
   type CheckpointResult,
@@ -14,7 +16,7 @@ import {
   type SerializeOptions,
 } from './operations';
 import { Pool, type PoolStats } from './pool';
-import { type OpenOptions, resolveOptions } from './options';
+import { type OpenOptions, type ResolvedOptions, resolveOptions } from './options';
 import { type Destination, localize, type NewRequest, Queryable } from './queryable';
 import { currentTransaction, ReadSnapshot, Transaction, type TransactionOptions } from './transaction';
 import type { CallOptions } from './types';
@@ -40,16 +42,46 @@ export async function open(file: string | Uint8Array, options?: OpenOptions): Pr
   const image = file instanceof Uint8Array ? file : undefined;
   const resolved = resolveOptions(image === undefined ? file : ':memory:', options, image);
   let pool: Pool | undefined;
+  // The watchdog thread starts while the workers do, so it costs open() no time of its own.
+  const watchdog = resolved.inlineReads > 0 && resolved.inlineCap > 0 ? InlineWatchdog.start(resolved.inlineCap).catch(() => undefined) : undefined;
   try {
     pool = await Pool.start(resolved);
     // After the pool: the writer has created the file the inline connection reads.
-    const inline = resolved.inlineReads > 0 ? await InlineReader.open(resolved) : undefined;
+    const inline = resolved.inlineReads > 0 ? await openInline(resolved, watchdog) : undefined;
     return new Database(pool, inline);
   } catch (err) {
+    await (await watchdog)?.close();
     await pool?.close();
     throw localize(err);
   }
 }
+
+/**
+ * The inline reader, or undefined where it must not or cannot run: the
+ * watchdog was asked for and the native library loaded, but its thread did not
+ * start (an uncapped inline path is never the default); or the main thread
+ * cannot load better-sqlite3 at all (a bundle without it). The pool works
+ * without it either way, and `stats().inline` says it is off.
+ */
+async function openInline(options: ResolvedOptions, watchdog: Promise<InlineWatchdog | undefined> | undefined): Promise<InlineReader | undefined> {
+  const dog = await watchdog;
+  if (watchdog !== undefined && dog === undefined && nativeStatus().available) return undefined;
+  try {
+    return await InlineReader.open(options, dog);
+  } catch (err) {
+    if ((err as { code?: unknown }).code === 'MODULE_NOT_FOUND' && /better-sqlite3/.test(String((err as Error).message))) return undefined;
+    throw err;
+  }
+}
+
+/** {@link PoolStats} plus the inline path's counters. */
+export interface DatabaseStats extends PoolStats {
+  /** The main-thread inline path's counters, or `null` where it is off (see `OpenOptions.inlineReads`). */
+  inline: InlineStats | null;
+}
+
+/** Key of the test hook that exposes the inline watchdog. @internal */
+const INLINE_WATCHDOG = Symbol.for('threadlite.inlineWatchdog');
 
 /**
  * An open database: a pool of better-sqlite3 connections in worker threads.
@@ -228,8 +260,13 @@ export class Database extends Queryable {
    * app.get('/health', () => db.stats());
    * ```
    */
-  stats(): PoolStats {
-    return this.#pool.stats();
+  stats(): DatabaseStats {
+    return { ...this.#pool.stats(), inline: this.#inline?.stats() ?? null };
+  }
+
+  /** The inline path's watchdog, for tests that drive its protocol by hand. @internal */
+  get [INLINE_WATCHDOG](): unknown {
+    return this.#inline?.watchdog;
   }
 
   /**
@@ -238,9 +275,13 @@ export class Database extends Queryable {
    * reject with `PoolClosedError`. Calling it again returns the same promise.
    */
   close(): Promise<void> {
-    this.#inline?.close();
-    return this.#pool.close();
+    if (this.#inline === undefined) return this.#pool.close();
+    // Once, so that every call returns the same promise, as the pool's own close() does.
+    this.#closing ??= Promise.all([this.#inline.close(), this.#pool.close()]).then(() => undefined);
+    return this.#closing;
   }
+
+  #closing: Promise<void> | undefined;
 
   /** Closes the database, for `await using db = await open(…)`. */
   [Symbol.asyncDispose](): Promise<void> {

@@ -3,7 +3,8 @@
  * connections run in worker threads; this module is the only public entry.
  */
 export type { BackupOptions, BackupResult } from './backup';
-export { Database, open } from './database';
+export { Database, type DatabaseStats, open } from './database';
+export type { InlineStats } from './inline-reader';
 export {
   AbortError,
   PoolClosedError,

@@ -1,16 +1,25 @@
 /**
- * The opt-in inline path (`inlineReads`): a read-only better-sqlite3
- * connection on the main thread for reads so cheap that a thread hop would
- * cost several times the query. A read runs here only while its observed cost
- * stays under the budget; the first run over it sends that SQL back to the
- * workers for good. Everything else goes to the pool.
+ * The inline path (`inlineReads`): a read-only better-sqlite3 connection on
+ * the main thread for reads so cheap that a thread hop would cost several
+ * times the query. A read runs here only while its observed cost stays under
+ * the budget; a run over it sends that SQL back to the workers for good.
+ * Everything else goes to the pool.
+ *
+ * Two bounds keep it from stalling the event loop: a watchdog thread
+ * ({@link InlineWatchdog}) interrupts any one read past `inlineCap`, and the
+ * read is re-run on a worker; and the inline work of one event-loop turn is
+ * capped at `inlineCap` too, past which reads go to the pool until the loop
+ * has turned (so a burst of tiny reads yields to I/O).
  */
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { deserializeError, serializeError } from './errors';
 import type { ResolvedOptions } from './options';
 import { RowMode } from './protocol';
 import type { BindParameters } from './types';
+import { InlineWatchdog } from './inline-watchdog';
 import { openBetterSqlite3, runSetup } from './worker/better-sqlite3';
+import { installedPackageRoot } from './worker-path';
 import { NativeObjects } from './worker/native-objects';
 import type { SqliteDatabase, SqliteStatement } from './worker/sqlite-api';
 
@@ -25,10 +34,54 @@ const mainThreadObjects = new NativeObjects(false);
 /** Returned when a read may not run inline; the caller sends it to the pool. @internal */
 export const NOT_INLINE: unique symbol = Symbol('not inline');
 
+/**
+ * Returned for a read the watchdog stopped at the cap: the caller re-runs it
+ * on a worker and reports how long that took ({@link InlineReader.rerunTook}). @internal
+ */
+export const INTERRUPTED: unique symbol = Symbol('interrupted inline');
+
 /** Statements kept prepared on the main-thread connection. */
 const CACHE_SIZE = 128;
 /** Inline runs per accounting window (see `#observe`). */
 const WINDOW = 32;
+/** Inline milliseconds per event-loop turn when `inlineCap` is 0 (no watchdog). */
+const DEFAULT_TURN_BUDGET = 2;
+
+/** What {@link Database.stats} reports about the inline path. */
+export interface InlineStats {
+  /** Budget in microseconds (`inlineReads`). */
+  budget: number;
+  /** Hard cap in milliseconds (`inlineCap`), or 0 where no watchdog runs (no native library, or `inlineCap: 0`). */
+  cap: number;
+  /** Reads answered on the main thread. */
+  reads: number;
+  /**
+   * Reads the watchdog interrupted at the cap and that ran again on a worker.
+   * Their SQL leaves the inline path if the worker also took at least the cap.
+   */
+  interrupted: number;
+  /** Reads sent to the pool because the current event-loop turn had used up its inline time. */
+  deferred: number;
+  /** SQL texts that left the inline path for good (over budget, interrupted, or not read-only). */
+  refused: number;
+}
+
+/**
+ * Opens the main thread's read-only connection. A bundler that inlined
+ * threadlite's main module (Next.js) may leave better-sqlite3 unresolvable
+ * from it; the installed package, whose worker file the pool runs, resolves it.
+ */
+function openMainConnection(file: string): SqliteDatabase {
+  // timeout 0: a busy database must not block the main thread; such a read goes to the pool.
+  const options = { readonly: true, fileMustExist: true, timeout: 0 };
+  try {
+    return openBetterSqlite3(file, options);
+  } catch (err) {
+    const root = installedPackageRoot();
+    if ((err as { code?: unknown }).code !== 'MODULE_NOT_FOUND' || root === undefined) throw err;
+    return openBetterSqlite3(file, options, join(root, 'dist', 'worker', 'main.js'));
+  }
+}
 
 /** @internal */
 export class InlineReader {
@@ -38,21 +91,38 @@ export class InlineReader {
   readonly #statements = new Map<string, SqliteStatement>();
   /** SQL texts that ran over budget (or cannot run here): never inline again. */
   readonly #refused = new Set<string>();
-
   readonly #safeIntegers: boolean;
+  /** The hard cap; undefined where it cannot run (then inline runs only if asked for, uncapped, as it used to). */
+  readonly #watchdog: InlineWatchdog | undefined;
+  /** Inline milliseconds one event-loop turn may spend. */
+  readonly #turnBudget: number;
+  /** Inline milliseconds spent in the current turn; reset by the `setImmediate` of `#spend`. */
+  #turnSpent = 0;
+  #turnReset: NodeJS.Immediate | undefined;
+  readonly #counts = { reads: 0, interrupted: 0, deferred: 0 };
+  readonly #capMs: number;
 
-  private constructor(db: SqliteDatabase, budgetMicroseconds: number, safeIntegers: boolean) {
+  private constructor(db: SqliteDatabase, options: ResolvedOptions, watchdog: InlineWatchdog | undefined) {
     this.#db = db;
-    this.#budget = budgetMicroseconds / 1000;
-    this.#safeIntegers = safeIntegers;
+    this.#budget = options.inlineReads / 1000;
+    this.#safeIntegers = options.safeIntegers;
+    this.#watchdog = watchdog;
+    this.#capMs = watchdog === undefined ? 0 : options.inlineCap;
+    // One turn may spend what one read may: the same bound on the longest stall.
+    this.#turnBudget = options.inlineCap > 0 ? options.inlineCap : DEFAULT_TURN_BUDGET;
   }
 
-  /** Opens the main thread's read-only connection with the pool's pragmas and `setup`. */
-  static async open(options: ResolvedOptions): Promise<InlineReader> {
-    // timeout 0: a busy database must not block the main thread; such a read goes to the pool.
-    const db = openBetterSqlite3(options.file, { readonly: true, fileMustExist: true, timeout: 0 });
-    mainThreadObjects.adopt(db, { iterators: false });
+  /**
+   * Opens the main thread's read-only connection with the pool's pragmas and
+   * `setup`, registered with the watchdog `dog` (started by the caller while the
+   * pool was starting; undefined: no hard cap). Closes the watchdog if it fails.
+   */
+  static async open(options: ResolvedOptions, dog: InlineWatchdog | undefined): Promise<InlineReader> {
+    let db: SqliteDatabase | undefined;
     try {
+      db = openMainConnection(options.file);
+      mainThreadObjects.adopt(db, { iterators: false });
+      dog?.register(db);
       for (const [name, value] of options.pragmas) {
         try {
           db.pragma(`${name} = ${value}`);
@@ -62,24 +132,33 @@ export class InlineReader {
       }
       if (options.setup !== undefined) await runSetup(options.setup, db, 'inline');
     } catch (err) {
-      db.close();
+      db?.close();
+      await dog?.close();
       throw err;
     }
-    return new InlineReader(db, options.inlineReads, options.safeIntegers);
+    return new InlineReader(db, options, dog);
   }
 
   /**
    * Whether `sql`, known to be reader-safe with a worker-measured cost of
-   * `cost` ms, may run here.
+   * `cost` ms, may run here now.
    */
   accepts(sql: string, cost: number | undefined): boolean {
-    return cost !== undefined && cost < this.#budget && !this.#refused.has(sql);
+    if (cost === undefined || cost >= this.#budget || this.#refused.has(sql) || this.#suspects.has(sql)) return false;
+    if (this.#watchdog !== undefined && !this.#watchdog.ready) return false;
+    if (this.#turnSpent >= this.#turnBudget) {
+      this.#counts.deferred++;
+      return false;
+    }
+    return true;
   }
 
   /**
    * Runs a read here and returns better-sqlite3's own result (so exactly its
    * values and types), or {@link NOT_INLINE}. A SQLite error is rebuilt as the
-   * pool would rebuild it, so callers see one error class either way.
+   * pool would rebuild it, so callers see one error class either way. A read
+   * the watchdog interrupted returns {@link NOT_INLINE}: the caller re-runs it
+   * on a worker, which gives the answer (rows or error) the pool gives.
    */
   run(
     sql: string,
@@ -107,14 +186,67 @@ export class InlineReader {
       else if (mode === RowMode.expand) stmt.expand(true);
       else stmt.raw(false).pluck(false).expand(false);
       stmt.safeIntegers(safeIntegers ?? this.#safeIntegers);
-      const start = performance.now();
-      const result =
-        op === 'all' ? (params === undefined ? stmt.all() : stmt.all(params)) : params === undefined ? stmt.get() : stmt.get(params);
-      this.#observe(sql, performance.now() - start);
-      return result;
     } catch (err) {
       if ((err as { code?: unknown }).code === 'SQLITE_BUSY') return NOT_INLINE;
       throw deserializeError(serializeError(err));
+    }
+    const watchdog = this.#watchdog;
+    const start = performance.now();
+    const seq = watchdog === undefined ? 0 : watchdog.begin(start);
+    let result: unknown;
+    let failure: unknown;
+    let failed = false;
+    try {
+      result = op === 'all' ? (params === undefined ? stmt.all() : stmt.all(params)) : params === undefined ? stmt.get() : stmt.get(params);
+    } catch (err) {
+      failed = true;
+      failure = err;
+    }
+    const interrupted = watchdog !== undefined && watchdog.end(seq);
+    const elapsed = performance.now() - start;
+    this.#spend(elapsed);
+    if (interrupted) {
+      // Past the cap: whatever it returned or threw, the worker answers instead
+      // (a read has no side effects). Until it has, this SQL stays off the inline path.
+      this.#counts.interrupted++;
+      this.#suspects.add(sql);
+      return INTERRUPTED;
+    }
+    if (failed) {
+      if ((failure as { code?: unknown }).code === 'SQLITE_BUSY') return NOT_INLINE;
+      throw deserializeError(serializeError(failure));
+    }
+    this.#counts.reads++;
+    this.#observe(sql, elapsed);
+    return result;
+  }
+
+  /**
+   * How long the worker took to re-run a read the watchdog stopped. As long as
+   * the cap or longer: the read is slow (for these parameters at least), so
+   * its SQL leaves the inline path for good. Shorter: the read was cheap and
+   * the main thread had stalled during it (preempted on a busy machine, or a
+   * garbage collection inside the call), so the SQL may run here again; a
+   * second stall costs at most the cap again.
+   */
+  rerunTook(sql: string, elapsed: number): void {
+    if (!this.#suspects.delete(sql)) return;
+    if (elapsed >= this.#capMs) this.#refuse(sql);
+  }
+
+  /** SQL texts interrupted at the cap whose re-run on a worker has not finished yet: not inline meanwhile. */
+  readonly #suspects = new Set<string>();
+
+  /** Counts inline time against the current event-loop turn. */
+  #spend(elapsed: number): void {
+    this.#turnSpent += elapsed;
+    if (this.#turnReset === undefined) {
+      // The check phase comes after the poll phase: once this runs, the loop has done its I/O.
+      this.#turnReset = setImmediate(() => {
+        this.#turnReset = undefined;
+        this.#turnSpent = 0;
+      });
+      this.#turnReset.unref();
     }
   }
 
@@ -152,11 +284,23 @@ export class InlineReader {
 
   readonly #windows = new Map<string, { runs: number; over: number }>();
 
-  /**
-   * Closes the main thread's connection. Its objects stay referenced (see
-   * `mainThreadObjects`); closing finalized their SQLite statements, so what
-   * stays is small.
-   */
+  /** Counters for {@link Database.stats}. */
+  stats(): InlineStats {
+    return {
+      budget: this.#budget * 1000,
+      cap: this.#capMs,
+      reads: this.#counts.reads,
+      interrupted: this.#counts.interrupted,
+      deferred: this.#counts.deferred,
+      refused: this.#refused.size,
+    };
+  }
+
+  /** The watchdog, for tests that drive its protocol by hand. @internal */
+  get watchdog(): InlineWatchdog | undefined {
+    return this.#watchdog;
+  }
+
   /** Applies connection settings made on the writer; one a read-only connection refuses concerns writes only. */
   apply(statements: readonly string[]): void {
     for (const statement of statements) {
@@ -168,7 +312,14 @@ export class InlineReader {
     }
   }
 
-  close(): void {
+  /**
+   * Closes the main thread's connection, then stops the watchdog. The
+   * connection's objects stay referenced (see `mainThreadObjects`); closing
+   * finalized their SQLite statements, so what stays is small.
+   */
+  close(): Promise<void> {
+    if (this.#turnReset !== undefined) clearImmediate(this.#turnReset);
     this.#db.close();
+    return this.#watchdog?.close() ?? Promise.resolve();
   }
 }

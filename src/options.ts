@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ResourceLimits } from 'node:worker_threads';
+import { nativeStatus } from './native/interrupt';
 import { defaultWorkerPath } from './worker-path';
 
 /**
@@ -81,16 +82,32 @@ export interface OpenOptions {
    */
   closeTimeout?: number;
   /**
-   * Opt-in inline path: a budget in microseconds. When above 0, a read-only
+   * The inline path: a budget in microseconds. When above 0, a read-only
    * connection is also opened on the main thread, and a read whose observed
    * cost on the workers stays under this budget (a point lookup: ~5–20 µs)
-   * runs there, synchronously, instead of paying a thread hop (~30–50 µs).
+   * runs there, synchronously, instead of paying a thread hop (~70–100 µs).
    * A statement a quarter of whose inline runs exceed the budget, or one run
-   * of which takes 100 times the budget, goes back to the workers for good. Only `all()`/`get()` on the database itself (not inside a
-   * transaction or snapshot), without `signal`/`timeout`. Default `0` (off).
-   * The budget bounds each blocking step: keep it in tens of microseconds.
+   * of which takes 100 times the budget, goes back to the workers for good.
+   * Only `all()`/`get()` on the database itself (not inside a transaction or
+   * snapshot), without `signal`/`timeout`, and never for in-memory databases.
+   *
+   * Default `50` where threadlite's native library loads (then no inline read
+   * can stall the event loop longer than {@link OpenOptions.inlineCap}); `0`
+   * (off) where it does not. `0` turns it off. Set explicitly without the
+   * native library, the path runs without the hard cap.
    */
   inlineReads?: number;
+  /**
+   * Hard cap in milliseconds on one inline read: a watchdog thread interrupts
+   * a main-thread read still running after this long (`sqlite3_interrupt`),
+   * the read runs again on a worker, and if the worker too takes at least the
+   * cap (the read is slow, not the main thread stalled), its SQL never runs
+   * inline again. The
+   * inline work of one event-loop turn is capped at the same figure: past it,
+   * reads go to the workers until the loop has turned. Default `2`; `0` = no
+   * watchdog (inline reads are then off unless `inlineReads` is set).
+   */
+  inlineCap?: number;
   /**
    * How hard a commit is pushed to disk (`PRAGMA synchronous`, set on every
    * connection). Default: SQLite's `NORMAL` under `wal` (an acknowledged commit
@@ -126,8 +143,10 @@ export const DEFAULTS = Object.freeze({
   transactionTimeout: 30_000,
   /** {@link OpenOptions.closeTimeout}, in milliseconds. */
   closeTimeout: 5000,
-  /** {@link OpenOptions.inlineReads}: off. */
-  inlineReads: 0,
+  /** {@link OpenOptions.inlineReads}, in microseconds, where the watchdog can run (else 0: off). */
+  inlineReads: 50,
+  /** {@link OpenOptions.inlineCap}, in milliseconds. */
+  inlineCap: 2,
 });
 
 /** Options after validation, with every default filled in. @internal */
@@ -153,6 +172,7 @@ export interface ResolvedOptions {
   readonly transactionTimeout: number;
   readonly closeTimeout: number;
   readonly inlineReads: number;
+  readonly inlineCap: number;
   /** The serialized image the writer opens (`open(buffer)`), or undefined. */
   readonly deserialize: Uint8Array | undefined;
 }
@@ -176,6 +196,7 @@ const KNOWN = new Set<string>([
   'transactionTimeout',
   'closeTimeout',
   'inlineReads',
+  'inlineCap',
   'synchronous',
 ]);
 
@@ -216,6 +237,7 @@ export function resolveOptions(file: unknown, options: OpenOptions | undefined, 
     }
     pragmas.push(['synchronous', options.synchronous]);
   }
+  const inlineCap = count(options.inlineCap, 'inlineCap', DEFAULTS.inlineCap, 0, 60_000);
   return Object.freeze({
     file: inMemory || isAbsolute(file) ? file : resolve(file),
     inMemory,
@@ -235,7 +257,8 @@ export function resolveOptions(file: unknown, options: OpenOptions | undefined, 
     workerPath: workerPath(options.workerPath),
     resourceLimits: limits(options.resourceLimits),
     deserialize: image,
-    inlineReads: inMemory ? 0 : count(options.inlineReads, 'inlineReads', DEFAULTS.inlineReads, 0, 10_000),
+    inlineReads: inMemory ? 0 : count(options.inlineReads, 'inlineReads', inlineDefault(inlineCap), 0, 10_000),
+    inlineCap,
     closeTimeout: count(options.closeTimeout, 'closeTimeout', DEFAULTS.closeTimeout, 0, 2 ** 31 - 1),
     transactionTimeout: count(
       options.transactionTimeout,
@@ -245,6 +268,15 @@ export function resolveOptions(file: unknown, options: OpenOptions | undefined, 
       2 ** 31 - 1,
     ),
   });
+}
+
+/**
+ * Inline reads are on by default only where a watchdog can cap them: with the
+ * native library loaded and a cap above 0. Without it, a statement cheap for
+ * most parameters and slow for one would run its slow case on the main thread.
+ */
+function inlineDefault(cap: number): number {
+  return cap > 0 && nativeStatus().available ? DEFAULTS.inlineReads : 0;
 }
 
 /** The known name a misspelled one most likely meant: same letters ignoring case, or within two edits. */

@@ -3,13 +3,14 @@
  * toggles. It lives on the main thread; each worker prepares and caches the
  * SQL itself, so one handle can run on any connection.
  */
+import { performance } from 'node:perf_hooks';
 import type { Queryable } from './queryable';
 import { checkParams, encodeParams, type Opaque } from './params';
 import { RowIterator } from './row-iterator';
 import { type NewRequest, RowMode, type RowsPayload } from './protocol';
 import { decodeRows } from './rows';
 import { AbortError } from './errors';
-import { NOT_INLINE } from './inline-reader';
+import { INTERRUPTED, NOT_INLINE } from './inline-reader';
 import { traced, workerName } from './tracing';
 import type { BindParameters, CallOptions, ColumnDefinition, IterateOptions, RunResult } from './types';
 import type { WorkerHandle } from './worker-handle';
@@ -102,21 +103,28 @@ export class Statement<T = Record<string, unknown>> {
       const inline = this.#owner.inlineFor(this.source, options);
       // The inline path binds the caller's own values: better-sqlite3 sees exactly what it would see.
       const inlined = inline?.run(this.source, op, this.#rawParams(params), this.#mode, this.#safeIntegers) ?? NOT_INLINE;
-      if (inlined !== NOT_INLINE) {
+      if (inlined !== NOT_INLINE && inlined !== INTERRUPTED) {
         rows = op === 'all' ? (inlined as unknown[]) : inlined === undefined ? [] : [inlined];
         answeredBy = 'main';
       } else {
-        const { value, worker } = await this.#owner.callWithWorker(request, 'routed', options);
-        const first = value as RowsPayload;
-        rows = decodeRows(first, this.#mode);
-        if (first.done === false) {
-          const cursor = (request as { id?: number }).id as number;
-          await collectChunks(this.#owner, rows, cursor, first.rows.length, worker, this.#mode, {
-            sql: this.source,
-            signal: options?.signal,
-          });
+        // A read the watchdog stopped runs again here; how long it takes tells the inline reader
+        // whether the read is slow or the main thread merely stalled (see `InlineReader.rerunTook`).
+        const rerunFrom = inlined === INTERRUPTED ? performance.now() : undefined;
+        try {
+          const { value, worker } = await this.#owner.callWithWorker(request, 'routed', options);
+          const first = value as RowsPayload;
+          rows = decodeRows(first, this.#mode);
+          if (first.done === false) {
+            const cursor = (request as { id?: number }).id as number;
+            await collectChunks(this.#owner, rows, cursor, first.rows.length, worker, this.#mode, {
+              sql: this.source,
+              signal: options?.signal,
+            });
+          }
+          answeredBy = workerName(worker);
+        } finally {
+          if (rerunFrom !== undefined) inline?.rerunTook(this.source, performance.now() - rerunFrom);
         }
-        answeredBy = workerName(worker);
       }
       if (trace !== undefined) {
         trace.worker = answeredBy;

@@ -162,7 +162,7 @@ test('stats() counts every kind of outcome', async (t) => {
   const { db, gate } = await openGated(t, { readers: 1, maxQueue: 3 });
   const fresh = db.stats();
   assert.deepEqual(
-    { ...fresh, workers: undefined, cancellation: undefined },
+    { ...fresh, workers: undefined, cancellation: undefined, inline: undefined },
     {
       queued: 0,
       running: 0,
@@ -176,8 +176,11 @@ test('stats() counts every kind of outcome', async (t) => {
       readersRetired: 0,
       workers: undefined,
       cancellation: undefined,
+      inline: undefined,
     },
   );
+  // The main-thread inline path (on by default with the native library) has its own counters.
+  assert.ok(fresh.inline === null || fresh.inline.reads === 0);
   assert.deepEqual(
     fresh.workers.map((w) => [w.role, w.state, w.inflight, w.leased]),
     [
@@ -215,7 +218,7 @@ test('stats() counts every kind of outcome', async (t) => {
   await Promise.all(queued); // completed 76
   s = db.stats();
   assert.deepEqual(
-    { ...s, workers: undefined, cancellation: undefined },
+    { ...s, workers: undefined, cancellation: undefined, inline: undefined },
     {
       queued: 0,
       running: 0,
@@ -229,6 +232,7 @@ test('stats() counts every kind of outcome', async (t) => {
       readersRetired: 0,
       workers: undefined,
       cancellation: undefined,
+      inline: undefined,
     },
   );
   assert.ok(s.workers.every((w) => w.state === 'ready' || w.state === 'starting'));

@@ -6,13 +6,18 @@
 import { createRequire } from 'node:module';
 import type { SqliteDatabase } from './sqlite-api';
 
-/** Opens a better-sqlite3 connection (throws what better-sqlite3 throws). @internal */
+/**
+ * Opens a better-sqlite3 connection (throws what better-sqlite3 throws).
+ * `requireFrom` is the file to resolve better-sqlite3 from, by default this
+ * one (a bundled copy of the main module may have to name the installed package). @internal
+ */
 export function openBetterSqlite3(
   file: string | Buffer,
   options: { readonly: boolean; fileMustExist: boolean; timeout: number },
+  requireFrom: string = __filename,
 ): SqliteDatabase {
   // better-sqlite3 is CommonJS; createRequire keeps this file loadable from the ESM and CJS builds alike.
-  const require = createRequire(__filename);
+  const require = createRequire(requireFrom);
   const Database = require('better-sqlite3') as new (file: string | Buffer, options: object) => SqliteDatabase;
   return new Database(file, options);
 }

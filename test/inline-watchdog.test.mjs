@@ -1,0 +1,278 @@
+// The inline path's hard cap: a watchdog thread interrupts a main-thread read
+// that runs past `inlineCap`, the read runs again on a worker, and its SQL
+// leaves the inline path; a per-turn budget makes a burst of inline reads
+// yield to the event loop; inline is on by default only where the watchdog can
+// run; and neither the watchdog nor the inline connection keeps a process alive.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import diagnosticsChannel from 'node:diagnostics_channel';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { open, SqliteError } from 'threadlite';
+import { tempFile } from './helpers.mjs';
+
+const COUNT = 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ?) SELECT count(*) AS n FROM c';
+const WATCHDOG = Symbol.for('threadlite.inlineWatchdog');
+const hookSetup = new URL('./fixtures/inline-hook-setup.mjs', import.meta.url);
+const child = fileURLToPath(new URL('./fixtures/inline-child.mjs', import.meta.url));
+
+/** Records which connection answered each query (from the tracing channel). */
+function watchWorkers(t) {
+  const seen = [];
+  const handlers = { start() {}, end() {}, asyncStart() {}, error() {}, asyncEnd: (trace) => seen.push([trace.sql, trace.worker]) };
+  const channel = diagnosticsChannel.tracingChannel('threadlite:query');
+  channel.subscribe(handlers);
+  t.after(() => channel.unsubscribe(handlers));
+  return (sql) => seen.filter(([s]) => s === sql).map(([, w]) => w);
+}
+
+async function openTemp(t, options = {}) {
+  const db = await open(tempFile(t), { readers: 1, ...options });
+  t.after(() => db.close());
+  return db;
+}
+
+/** Runs a read until it answers on the main thread (the pool must first learn its route and cost). */
+async function warmInline(db, workers, sql, params) {
+  for (let i = 0; i < 200; i++) {
+    await db.get(sql, params);
+    if (workers(sql).at(-1) === 'main') return;
+  }
+  assert.fail(`${sql} never ran inline: ${workers(sql).slice(-5).join()}`);
+}
+
+/** The longest gap between ticks of a 1 ms interval while `fn` runs, and its result. */
+async function longestStall(fn) {
+  let last = performance.now();
+  let longest = 0;
+  const probe = setInterval(() => {
+    const now = performance.now();
+    longest = Math.max(longest, now - last);
+    last = now;
+  }, 1);
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  longest = 0;
+  last = performance.now();
+  try {
+    const value = await fn();
+    // One more macrotask, so the probe sees a gap that a synchronous call left behind.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    return { value, longest };
+  } finally {
+    clearInterval(probe);
+  }
+}
+
+/** The native addon, loaded as threadlite loads it (the same file: one copy of its slots). */
+function nativeAddon() {
+  // The very file threadlite loaded (a stale build elsewhere would be another library instance).
+  const require = createRequire(import.meta.url);
+  const root = join(dirname(require.resolve('threadlite')), '..');
+  const status = require(join(root, 'dist', 'native', 'interrupt.js')).nativeStatus();
+  if (!status.available) throw new Error(`no native library: ${status.reason}`);
+  return status.addon;
+}
+
+test('a parameter-dependent read is interrupted at the cap on the main thread and re-run on a worker, with the right rows', async (t) => {
+  const workers = watchWorkers(t);
+  const db = await openTemp(t); // defaults: inline on, cap 2 ms
+  await warmInline(db, workers, COUNT, [3]);
+  assert.deepEqual(await db.get(COUNT, [5]), { n: 5 });
+  assert.equal(workers(COUNT).at(-1), 'main');
+
+  let sync = 0;
+  const { value, longest } = await longestStall(() => {
+    const start = performance.now();
+    const pending = db.get(COUNT, [3_000_000]); // ≥ 300 ms in SQLite
+    sync = performance.now() - start;
+    return pending;
+  });
+  assert.deepEqual(value, { n: 3_000_000 });
+  assert.match(workers(COUNT).at(-1), /^reader|^writer/, 'the re-run answered from a worker');
+  // At least: on a loaded machine a cheap warm-up read may have tripped the cap too.
+  assert.ok(db.stats().inline.interrupted >= 1, `interrupted: ${db.stats().inline.interrupted}`);
+  t.diagnostic(`inline attempt ${sync.toFixed(2)} ms, longest stall ${longest.toFixed(1)} ms`);
+  // Loose: this machine is shared; docs/benchmark.md has the real figure (cap 2 ms). The call's
+  // own synchronous time is the inline attempt; the probe's longest gap also holds the machine's
+  // noise while the worker runs the re-run (up to ~100 ms under load with inline off too).
+  assert.ok(sync < 100, `the inline attempt blocked the main thread for ${sync} ms`);
+  assert.ok(longest < 200, `the event loop stalled for ${longest} ms`);
+
+  // The worker took as long: the read is slow, so the SQL has left the inline path for good,
+  // even with cheap parameters.
+  for (let i = 0; i < 5; i++) assert.deepEqual(await db.get(COUNT, [3]), { n: 3 });
+  assert.ok(workers(COUNT).slice(-5).every((w) => w !== 'main'), workers(COUNT).slice(-5).join());
+  // At least: on a loaded machine a cheap warm-up read may have tripped the cap too.
+  assert.ok(db.stats().inline.refused >= 1, `refused: ${db.stats().inline.refused}`);
+});
+
+test('an interrupted read that fails on the worker fails as the worker path fails', async (t) => {
+  const workers = watchWorkers(t);
+  const db = await openTemp(t);
+  // Cheap for a small ?, slow and then failing (abs() of the minimum integer) for a large one.
+  const sql = 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ?) SELECT abs(CASE WHEN count(*) > 1000 THEN -9223372036854775807 - 1 ELSE 1 END) AS a FROM c';
+  await warmInline(db, workers, sql, [3]);
+  await assert.rejects(db.get(sql, [3_000_000]), (err) => err instanceof SqliteError && err.code === 'SQLITE_ERROR' && err.message === 'integer overflow');
+  assert.notEqual(workers(sql).at(-1), 'main');
+  // At least: on a loaded machine a cheap warm-up read may have tripped the cap too.
+  assert.ok(db.stats().inline.interrupted >= 1, `interrupted: ${db.stats().inline.interrupted}`);
+});
+
+test('a late interrupt never reaches the next read: only the read it was aimed at', async (t) => {
+  const workers = watchWorkers(t);
+  // Limits far above what the hook costs, so that only the interrupts sent by hand below (not the
+  // watchdog, nor the budget, on a loaded machine) decide where each read runs.
+  const db = await openTemp(t, { setup: hookSetup, inlineReads: 10_000, inlineCap: 10_000 });
+  const addon = nativeAddon();
+  const watchdog = db[WATCHDOG];
+  assert.ok(watchdog !== undefined, 'a watchdog runs');
+  const sql = 'SELECT inline_hook() AS h, ? AS p';
+  const delivered = [];
+  t.after(() => delete globalThis.__threadliteInlineHook);
+  await warmInline(db, workers, sql, [0]);
+
+  // Inside read N+1, an interrupt aimed at read N (what a watchdog that woke
+  // late would send) is refused by the compare-and-swap; read N+1 finishes inline.
+  globalThis.__threadliteInlineHook = () => delivered.push(addon.interrupt(watchdog.slot, watchdog.current - 1));
+  assert.deepEqual(await db.get(sql, [1]), { h: 1, p: 1 });
+  assert.deepEqual(delivered, [0]);
+  assert.equal(workers(sql).at(-1), 'main');
+  assert.equal(db.stats().inline.interrupted, 0);
+
+  // Aimed at the read that runs, the same call lands, and the read re-runs on a worker.
+  globalThis.__threadliteInlineHook = () => delivered.push(addon.interrupt(watchdog.slot, watchdog.current));
+  assert.deepEqual(await db.get(sql, [2]), { h: 1, p: 2 });
+  assert.deepEqual(delivered, [0, 1]);
+  assert.notEqual(workers(sql).at(-1), 'main');
+  assert.equal(db.stats().inline.interrupted, 1);
+
+  // The worker answered at once: the main thread had stalled, not the read (it is cheap), so
+  // the SQL stays on the inline path; and the connection is not left interrupted.
+  delete globalThis.__threadliteInlineHook;
+  assert.deepEqual(await db.get(sql, [3]), { h: 1, p: 3 });
+  assert.equal(workers(sql).at(-1), 'main');
+  assert.equal(db.stats().inline.refused, 0);
+  const other = 'SELECT ? + 1 AS x';
+  await warmInline(db, workers, other, [1]);
+  assert.deepEqual(await db.get(other, [41]), { x: 42 });
+  assert.equal(workers(other).at(-1), 'main');
+});
+
+test('a burst of tiny inline reads yields to the event loop (per-turn cap)', async (t) => {
+  const workers = watchWorkers(t);
+  // Generous limits: on a loaded machine a point read can exceed 50 µs often enough to be
+  // refused, and a preempted one can pass 2 ms (then the watchdog rightly sends it away).
+  // The per-turn budget is the cap: 20 ms of reads, then the loop turns.
+  const db = await openTemp(t, { inlineReads: 1000, inlineCap: 20 });
+  await db.exec("CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t VALUES (1, 'one')");
+  const sql = 'SELECT v FROM t WHERE id = ?';
+  await warmInline(db, workers, sql, [1]);
+  const before = db.stats().inline;
+  let i = 0;
+  let immediateAt = -1;
+  let timerAt = -1;
+  setImmediate(() => (immediateAt = i));
+  setTimeout(() => (timerAt = i), 1);
+  for (; i < 10_000; i++) assert.deepEqual(await db.get(sql, [1]), { v: 'one' });
+  const after = db.stats().inline;
+  t.diagnostic(`setImmediate ran after ${immediateAt} reads, a 1 ms timer after ${timerAt}; ${after.reads - before.reads} inline, ${after.deferred - before.deferred} deferred`);
+  assert.ok(immediateAt >= 0 && immediateAt < 10_000, `setImmediate ran after ${immediateAt} of 10,000 reads`);
+  assert.ok(timerAt >= 0 && timerAt < 10_000, `a 1 ms timer ran after ${timerAt} of 10,000 reads`);
+  assert.ok(after.deferred > before.deferred, 'some reads went to the pool to let the loop turn');
+  const answers = workers(sql).slice(-10_000);
+  const firstAway = answers.indexOf('reader:1');
+  assert.ok(firstAway > 0 && answers.indexOf('main', firstAway) > firstAway, 'inline resumed once the loop had turned');
+});
+
+test('inlineCap is validated like the other options', async (t) => {
+  const file = tempFile(t);
+  await assert.rejects(open(file, { inlineCap: 1.5 }), { name: 'TypeError', message: 'options.inlineCap must be an integer' });
+  await assert.rejects(open(file, { inlineCap: -1 }), { name: 'RangeError', message: 'options.inlineCap must be between 0 and 60000' });
+  await assert.rejects(open(file, { inlineCapp: 2 }), { name: 'TypeError', message: 'Unknown option "inlineCapp" (did you mean "inlineCap"?)' });
+});
+
+test('close() stops the watchdog thread', async (t) => {
+  const threads = () => Number(/^Threads:\s+(\d+)/m.exec(readFileSync('/proc/self/status', 'utf8'))[1]);
+  // A first pool starts whatever Node starts lazily (the libuv thread pool).
+  await (await open(tempFile(t), { readers: 1 })).close();
+  const base = threads();
+  const db = await open(tempFile(t, 'b.db'), { readers: 1 });
+  assert.ok(db[WATCHDOG] !== undefined);
+  assert.ok(threads() >= base + 3, `writer, reader and watchdog: ${threads()} threads vs ${base}`);
+  await db.close();
+  assert.ok(threads() <= base, `after close(): ${threads()} threads vs ${base} before open()`);
+  assert.equal(db.stats().inline.cap, 2);
+});
+
+/** Runs the child; resolves with its JSON lines, exit code, and ms from the line `step` to its exit. */
+function run(mode, file, env = {}, options) {
+  return new Promise((resolve, reject) => {
+    const args = [child, mode, file, ...(options === undefined ? [] : [JSON.stringify(options)])];
+    const proc = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const lines = [];
+    let stderr = '';
+    let stepAt;
+    let buffer = '';
+    proc.stdout.on('data', (chunk) => {
+      buffer += chunk;
+      for (let i = buffer.indexOf('\n'); i !== -1; i = buffer.indexOf('\n')) {
+        lines.push(JSON.parse(buffer.slice(0, i)));
+        buffer = buffer.slice(i + 1);
+        stepAt = performance.now();
+      }
+    });
+    proc.stderr.on('data', (chunk) => (stderr += chunk));
+    const killer = setTimeout(() => proc.kill('SIGKILL'), 20_000);
+    proc.on('error', reject);
+    proc.on('exit', (code, signal) => {
+      clearTimeout(killer);
+      resolve({ lines, code, signal, stderr, afterStep: stepAt === undefined ? undefined : performance.now() - stepAt });
+    });
+  });
+}
+
+test('inline reads are on by default with the native library, and off without it unless asked for', async (t) => {
+  const on = await run('default', tempFile(t));
+  assert.equal(on.code, 0, on.stderr);
+  assert.ok(on.lines[0].inline.reads > 0, 'reads ran inline');
+  assert.equal(on.lines[0].inline.cap, 2);
+  assert.equal(on.lines[0].inline.budget, 50);
+  assert.equal(on.lines[0].memory, null, 'in-memory databases stay off');
+
+  const off = await run('default', tempFile(t, 'b.db'), { THREADLITE_TUNING: 'interrupt=0' });
+  assert.equal(off.code, 0, off.stderr);
+  assert.equal(off.lines[0].inline, null);
+  assert.notEqual(off.lines[0].last, 'main');
+
+  const missing = await run('default', tempFile(t, 'c.db'), { THREADLITE_NATIVE: '/nonexistent/threadlite.node' });
+  assert.equal(missing.code, 0, missing.stderr);
+  assert.equal(missing.lines[0].inline, null);
+
+  // Asked for explicitly without the native library: as before, uncapped.
+  const asked = await run('default', tempFile(t, 'd.db'), { THREADLITE_TUNING: 'interrupt=0' }, { inlineReads: 50 });
+  assert.equal(asked.code, 0, asked.stderr);
+  assert.ok(asked.lines[0].inline.reads > 0, 'reads ran inline');
+  assert.equal(asked.lines[0].inline.cap, 0);
+
+  const zero = await run('default', tempFile(t, 'e.db'), {}, { inlineReads: 0 });
+  assert.equal(zero.lines[0].inline, null, 'inlineReads: 0 turns it off');
+});
+
+test('a process that did inline reads exits promptly after close(), and by itself without close()', async (t) => {
+  const closed = await run('close', tempFile(t));
+  assert.equal(closed.signal, null, `killed: ${closed.stderr}`);
+  assert.equal(closed.code, 0, closed.stderr);
+  assert.ok(closed.lines[0].inline.reads > 0, 'reads ran inline');
+  t.diagnostic(`exited ${closed.afterStep.toFixed(0)} ms after close() resolved`);
+  assert.ok(closed.afterStep < 1000, `exited ${closed.afterStep} ms after close() resolved`);
+
+  const open = await run('noclose', tempFile(t, 'b.db'));
+  assert.equal(open.signal, null, `killed: ${open.stderr}`);
+  assert.equal(open.code, 0, open.stderr);
+  assert.ok(open.lines[0].inline.reads > 0, 'reads ran inline');
+  t.diagnostic(`exited ${open.afterStep.toFixed(0)} ms after its code was done`);
+  assert.ok(open.afterStep < 2000, `exited ${open.afterStep} ms after its code was done`);
+});
