@@ -44,3 +44,12 @@ export class CancelSet {
     Atomics.sub(this.#cells, Cell.cancelCount, 1);
   }
 }
+
+/**
+ * What `WorkerHandle.cancel` did: `skipped` (the worker had not begun
+ * the request and will answer it without running it), `interrupted` (SQLite
+ * was interrupted while running it), or `pending` (it is finishing or
+ * finished: its answer, the truth, is on its way).
+ * @internal
+ */
+export type CancelOutcome = 'skipped' | 'interrupted' | 'pending';

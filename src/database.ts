@@ -318,9 +318,9 @@ export class Database extends Queryable {
     if (inline === undefined || options?.signal !== undefined || options?.timeout !== undefined) return undefined;
     // Limits hold on the workers' connections only (see settings-protocol.ts): reads go there.
     if (this.#pool.settings.limited) return undefined;
-    if (this.#pool.closed || this.#pool.options.timeout > 0 || this.#pool.route(sql) !== 'read') return undefined;
+    if (this.#pool.closed || this.#pool.options.timeout > 0) return undefined;
     if (currentTransaction.getStore()?.active === true) return undefined;
-    if (!inline.accepts(sql, this.#pool.costOf(sql))) return undefined;
+    if (!inline.accepts(sql, this.#pool.readCost(sql))) return undefined;
     // Connection settings made on the writer since this connection last ran (see connection-state.ts).
     const prelude = this.#pool.connectionState.catchUp(inline);
     if (prelude !== undefined) inline.apply(prelude);

@@ -7,6 +7,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ResourceLimits } from 'node:worker_threads';
 import { nativeStatus } from './native/interrupt';
+import { closest } from './spelling';
 import { defaultWorkerPath } from './worker-path';
 
 /**
@@ -277,34 +278,6 @@ export function resolveOptions(file: unknown, options: OpenOptions | undefined, 
  */
 function inlineDefault(cap: number): number {
   return cap > 0 && nativeStatus().available ? DEFAULTS.inlineReads : 0;
-}
-
-/** The known name a misspelled one most likely meant: same letters ignoring case, or within two edits. */
-function closest(key: string, known: ReadonlySet<string>): string | undefined {
-  const lower = key.toLowerCase();
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const name of known) {
-    const d = editDistance(lower, name.toLowerCase());
-    if (d < bestDistance) {
-      best = name;
-      bestDistance = d;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const substitution = (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1);
-      current[j] = Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, substitution);
-    }
-    previous = current;
-  }
-  return previous[b.length] as number;
 }
 
 function limits(value: unknown): ResourceLimits | undefined {

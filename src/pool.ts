@@ -102,15 +102,9 @@ export class Pool {
     return this.#closed;
   }
 
-
-  /** The running estimate of a statement's milliseconds on a worker, if it has run. */
-  costOf(sql: string): number | undefined {
-    return this.#costs.costOf(sql);
-  }
-
-  /** Where a statement runs (see {@link Router.route}). */
-  route(sql: string): Target {
-    return this.#router.route(sql);
+  /** A statement's worker-measured cost (ms) if it is a read any read connection may run now, else undefined. */
+  readCost(sql: string): number | undefined {
+    return this.#router.route(sql) === 'read' ? this.#costs.costOf(sql) : undefined;
   }
 
   /**
@@ -341,12 +335,9 @@ export class Pool {
 
   /** A worker is gone: what it had not begun runs elsewhere; what it was running fails. */
   #onWorkerExit(worker: WorkerHandle, report: ExitReport): void {
-    const { requeue, failed } = triage(report, this.#workers.shuttingDown);
+    const { requeue, failed } = triage(worker, report, this.#workers.shuttingDown);
     for (const [job, err] of failed) this.#settled.settle(job, err);
     this.#leases.breakFor(worker, report.cause);
-    worker.load = 0;
-    worker.heavy = 0;
-    worker.cancellable = 0;
     // A new writer starts without the old one's TEMP objects and attachments.
     if (worker.role === 'writer') this.connectionState.writerOnly = false;
     // Requeued jobs go back in front, in their original order.

@@ -5,7 +5,7 @@
 import { Worker } from 'node:worker_threads';
 import { deserializeError, serializeError } from './errors';
 import { ENTRY_POINT, InterruptSlot, nativeStatus, warnNativeOnce } from './native/interrupt';
-import { CancelSet } from './cancel-set';
+import { type CancelOutcome, CancelSet } from './cancel-set';
 import {
   CELL_COUNT,
   Cell,
@@ -37,15 +37,6 @@ export interface ExitReport {
 
 /** @internal */
 export type WorkerState = 'starting' | 'ready' | 'exited';
-
-/**
- * What {@link WorkerHandle.cancel} did: `skipped` (the worker had not begun
- * the request and will answer it without running it), `interrupted` (SQLite
- * was interrupted while running it), or `pending` (it is finishing or
- * finished: its answer, the truth, is on its way).
- * @internal
- */
-export type CancelOutcome = 'skipped' | 'interrupted' | 'pending';
 
 /** @internal */
 export class WorkerHandle {

@@ -3,7 +3,7 @@
  * elsewhere and which fail, decided by what is safe to repeat.
  */
 import { WorkerCrashedError } from '../errors';
-import type { ExitReport } from '../worker-handle';
+import type { ExitReport, WorkerHandle } from '../worker-handle';
 import type { Job } from './job';
 
 /** The calls of an exited worker, sorted (see {@link triage}). @internal */
@@ -20,9 +20,14 @@ export interface Triage {
  * that was running when it crashed (it may be what crashed it). A write that
  * began fails: it may have committed. Calls bound to that connection (a lease,
  * a cursor) fail, and so does everything once the pool is shutting down.
+ * The worker's load counters are reset.
  * @internal
  */
-export function triage(report: ExitReport, shuttingDown: boolean): Triage {
+export function triage(worker: WorkerHandle, report: ExitReport, shuttingDown: boolean): Triage {
+  // Nothing is on it any more.
+  worker.load = 0;
+  worker.heavy = 0;
+  worker.cancellable = 0;
   const requeue: Job[] = [];
   const failed: Array<[Job, Error]> = [];
   const crashed = report.begun.at(-1) as Job | undefined;

@@ -11,7 +11,7 @@ import { AsyncResource } from 'node:async_hooks';
 import { type Callback, enumerableMethods, fail, invoke } from './callbacks';
 import { RESULT_CODES } from './constants';
 import { sqliteError, toNodeError } from './errors';
-import { HOST, type StatementHost } from './statement';
+import { HOST, type StatementHost } from './statement-host';
 
 /**
  * A backup of a database into a file, as node-sqlite3's `Backup`: made by

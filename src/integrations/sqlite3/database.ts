@@ -15,7 +15,8 @@ import { DEFAULT_MODE, RESULT_CODES } from './constants';
 import { sqliteError, toNodeError } from './errors';
 import { acquirePool, type PoolShare } from './pool-registry';
 import { Scheduler } from './scheduler';
-import { HOST, Statement, type StatementHost } from './statement';
+import { Statement } from './statement';
+import { HOST, type StatementHost } from './statement-host';
 
 // One-shot calls use the statement methods as defined here, not as verbose()
 // or a user may have patched them later: node-sqlite3's db.run() reaches its

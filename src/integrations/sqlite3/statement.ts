@@ -13,27 +13,8 @@ import type { Connection, Outcome } from './connection';
 import { sqliteError, toNodeError } from './errors';
 import { Fifo } from './fifo';
 import type { ChangeBatch } from '../../settings-protocol';
-import type { Scheduler } from './scheduler';
+import { HOST, type StatementHost } from './statement-host';
 import { type ParsedStatement, parseStatement } from '../../sql-text';
-
-/** What a statement needs from its facade `Database`. @internal */
-export interface StatementHost {
-  readonly scheduler: Scheduler;
-  /** The connection; only called once the database is open. */
-  connection(): Connection;
-  /** Emits `trace` / `profile` if anyone listens. */
-  observe(sql: string, ms: number | undefined): void;
-  /** A collector for one call's changes while someone listens to `change` (else undefined), and emitting them before its callback. */
-  collectChanges(): ChangeBatch[] | undefined;
-  emitChanges(collected: ChangeBatch[] | undefined): void;
-  /** Counts statements not yet finalized (close fails while there are some). */
-  live(delta: 1 | -1): void;
-  /** Reports an error of work the database never ran (it closed): to `callback` with `this` = the database, else as `'error'` on it. */
-  refuse(callback: Callback | undefined, err: Error): void;
-}
-
-/** Where a facade `Database` keeps its {@link StatementHost}. @internal */
-export const HOST = Symbol('threadlite.sqlite3.host');
 
 /** Pipelined `run` calls one statement may have in flight (the pool's per-worker pipeline depth). */
 const PIPELINE = 64;
