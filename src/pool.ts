@@ -314,7 +314,10 @@ export class Pool {
     if (job.sql !== undefined) this.#costs.observe(job.sql, job.request, response);
     if (worker.role === 'writer') {
       if (response.local !== undefined) this.connectionState.writerOnly = response.local;
-      if (response.ok && job.sql !== undefined) this.connectionState.observe(job.sql, worker);
+      const request = job.request;
+      // `db.pragma(source)` is a PRAGMA statement too.
+      const sql = job.sql ?? (request.op === 'operation' && request.action.kind === 'pragma' ? `PRAGMA ${request.action.source}` : undefined);
+      if (response.ok && sql !== undefined) this.connectionState.observe(sql, worker);
     }
     if (response.changes !== undefined) job.changes?.(response.changes);
     if (job.cancelledBy !== undefined && !response.ok && isInterruption(response.error.code)) {

@@ -88,6 +88,10 @@ test('connection PRAGMAs set on the writer hold on every reader and the inline c
   const expected = ref.prepare('SELECT x FROM q').all();
   assert.deepEqual(expected, [{ x: 3 }, { x: 2 }, { x: 1 }]);
   for (let i = 0; i < 6; i++) assert.deepEqual(await db.all('SELECT x FROM q'), expected);
+  // Through db.pragma() as through a statement.
+  await db.pragma('case_sensitive_like = ON');
+  assert.deepEqual(new Set((await Promise.all(Array.from({ length: 12 }, () => db.get(like)))).map((r) => r.m)), new Set([0]));
+  await db.run('PRAGMA case_sensitive_like = OFF');
   // A reader started after the setting (the old one crashed) gets it too.
   await db.run('PRAGMA case_sensitive_like = ON');
   await assert.rejects(db.get('SELECT rel_exit(1) FROM q'), { name: 'WorkerCrashedError' });

@@ -2,7 +2,7 @@
 // test/fixtures/next-app (a server-component page and a route handler sharing
 // lib/db.js, which calls openShared) is installed with its pinned Next.js,
 // built, served on 127.0.0.1 and queried; the dev server is edited while it
-// runs. Connections are counted from /proc: a pool with 2 readers holds 3.
+// runs. Connections are counted from /proc: a pool with 2 readers holds 4 (the writer, the readers and the main thread's inline connection).
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -50,7 +50,7 @@ test('Next.js 16 App Router: build, serve, query, reload', { skip: skipReason(),
     assert.equal(cancellation, 'interrupt', "threadlite's native library loaded");
     assert.match(await get(base, '/', { text: true }), /<li>cy<\/li>/);
     // The page's bundle and the route handler's bundle each evaluated lib/db.js: one pool.
-    assert.equal(connectionsTo(file), 3, server.output());
+    assert.equal(connectionsTo(file), 4, server.output());
     await server.stop();
     await waitFor(() => connectionsTo(file) === 0, { what: 'the server to release its connections' });
   });
@@ -85,7 +85,7 @@ test('Next.js 16 App Router: build, serve, query, reload', { skip: skipReason(),
         assert.deepEqual(people.map((p) => p.name), ['ann', 'bob', 'cy']);
         assert.equal(cancellation, 'interrupt', "threadlite's native library loaded");
         assert.match(await get(base, '/', { text: true }), /<li>cy<\/li>/);
-        assert.equal(connectionsTo(file), 3);
+        assert.equal(connectionsTo(file), 4);
       } finally {
         await server.stop();
       }
@@ -106,18 +106,18 @@ test('Next.js 16 App Router: build, serve, query, reload', { skip: skipReason(),
     assert.equal(first.version, 1);
     assert.equal(first.cancellation, 'interrupt', "threadlite's native library loaded");
     assert.match(await get(base, '/', { text: true }), /<li[^>]*>ann<\/li>/);
-    assert.equal(connectionsTo(file), 3);
+    assert.equal(connectionsTo(file), 4);
     let saves = 0;
     for (const version of [2, 3]) {
       const reloaded = async () => (await get(base, '/api/people')).version === version;
       saves += await editUntil(lib, { VERSION: version }, reloaded, { what: `reload ${version}`, detail: () => quiet(server.output()) });
       assert.match(await get(base, '/', { text: true }), /<li[^>]*>ann<\/li>/);
-      assert.equal(connectionsTo(file), 3, `after reload ${version}: one pool of 3 connections`);
+      assert.equal(connectionsTo(file), 4, `after reload ${version}: one pool of 4 connections`);
     }
     // Other options under the same key: a new pool (1 reader) replaces the old one, which is closed.
     const reloaded = async () => (await get(base, '/api/people')).version === 4;
     saves += await editUntil(lib, { VERSION: 4, READERS: 1 }, reloaded, { what: 'reload 4', detail: () => quiet(server.output()) });
-    await waitFor(() => connectionsTo(file) === 2, { what: 'the replaced pool to close', detail: () => quiet(server.output()) });
+    await waitFor(() => connectionsTo(file) === 3, { what: 'the replaced pool to close', detail: () => quiet(server.output()) });
     t.diagnostic(`next dev, start + 3 reloads: ${((performance.now() - t0) / 1000).toFixed(1)} s (${saves} saves for 3 edits)`);
   });
 });

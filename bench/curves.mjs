@@ -1,0 +1,168 @@
+// How cost grows with the work: throughput and p99 latency of point reads
+// against requests in flight (1 … 256), and against the number of readers
+// (0 … 4, 64 in flight), for better-sqlite3 on the main thread and threadlite
+// (default options, and with inline reads off), in the same run.
+//
+//   node bench/curves.mjs [--reps N] [--no-docs]      (npm run bench:curves)
+//
+// Each point is one fresh child process; the variants' order rotates per
+// repetition; medians over repetitions go to docs/benchmark.md (section "curves").
+import { fork } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { median, percentile, runLanes } from './lib.mjs';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROWS = 100_000;
+const RUN_MS = 1000;
+const POINT = 'SELECT * FROM items WHERE id = ?';
+const IN_FLIGHT = [1, 4, 16, 64, 256];
+const READERS = [0, 1, 2, 3, 4];
+/** A variant: how a child opens its connection. `readers` only applies to threadlite. */
+const VARIANTS = {
+  'better-sqlite3': { kind: 'better-sqlite3' },
+  'threadlite default': { kind: 'threadlite', options: {} },
+  'threadlite inlineReads: 0': { kind: 'threadlite', options: { inlineReads: 0 } },
+};
+
+function build(file) {
+  const Database = createRequire(import.meta.url)('better-sqlite3');
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.exec('CREATE TABLE items(id INTEGER PRIMARY KEY, k INTEGER, name TEXT, score REAL, payload TEXT)');
+  const insert = db.prepare('INSERT INTO items VALUES (?, ?, ?, ?, ?)');
+  db.transaction(() => {
+    for (let i = 1; i <= ROWS; i++) insert.run(i, i % 1000, `name${i}`, i / 7, 'x'.repeat(100));
+  })();
+  db.close();
+}
+
+async function openVariant(name, file, readers) {
+  const variant = VARIANTS[name];
+  if (variant.kind === 'better-sqlite3') {
+    const Database = createRequire(import.meta.url)('better-sqlite3');
+    const db = new Database(file, { readonly: true });
+    const stmt = db.prepare(POINT);
+    return { get: async (params) => stmt.get(...params), close: async () => db.close() };
+  }
+  const { open } = await import('threadlite');
+  const options = readers === undefined ? variant.options : { ...variant.options, readers };
+  const db = await open(file, options);
+  return { get: (params) => db.get(POINT, params), close: () => db.close() };
+}
+
+async function child(name, file, inFlight, readers) {
+  const db = await openVariant(name, file, readers === 'default' ? undefined : Number(readers));
+  let seed = 7;
+  const rand = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+  const op = () => db.get([1 + Math.floor(rand() * ROWS)]);
+  await runLanes({ inFlight, durationMs: 300, op });
+  const r = await runLanes({ inFlight, durationMs: RUN_MS, op });
+  await db.close();
+  if (r.errors) throw new Error(r.firstError);
+  process.send({ qps: r.latencies.length / (r.elapsedMs / 1000), p99: percentile(r.latencies, 99) });
+}
+
+function runChild(name, file, inFlight, readers) {
+  return new Promise((resolve, reject) => {
+    const proc = fork(fileURLToPath(import.meta.url), ['--child', name, file, String(inFlight), String(readers)], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    let result;
+    proc.on('message', (m) => (result = m));
+    proc.on('exit', (code) => (result ? resolve(result) : reject(new Error(`${name} child exited with ${code}`))));
+  });
+}
+
+const fmtQps = (x) => Math.round(x).toLocaleString('en');
+const fmtMs = (x) => (x < 1 ? x.toFixed(3) : x < 10 ? x.toFixed(2) : x.toFixed(1));
+
+async function main() {
+  const args = process.argv.slice(2);
+  const repsAt = args.indexOf('--reps');
+  const reps = repsAt === -1 ? 3 : Number(args[repsAt + 1]);
+  const started = Date.now();
+  const load = loadavg()[0];
+  const dir = mkdtempSync(join(tmpdir(), 'threadlite-curves-'));
+  const file = join(dir, 'items.db');
+  build(file);
+  // Points: every variant at every in-flight count (default readers), and threadlite at every reader count (64 in flight).
+  const points = [];
+  for (const n of IN_FLIGHT) for (const v of Object.keys(VARIANTS)) points.push({ table: 'inflight', v, n, readers: 'default' });
+  for (const r of READERS) for (const v of Object.keys(VARIANTS)) if (v !== 'better-sqlite3') points.push({ table: 'readers', v, n: 64, readers: r });
+  const results = new Map(points.map((p) => [p, []]));
+  try {
+    for (let rep = 0; rep < reps; rep++) {
+      const order = points.map((_, i) => points[(i + rep * 3) % points.length]);
+      for (const p of order) results.get(p).push(await runChild(p.v, file, p.n, p.readers));
+      console.error(`rep ${rep + 1}/${reps} done (${Math.round((Date.now() - started) / 1000)} s)`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const cell = (p) => {
+    const rs = results.get(p);
+    return { qps: median(rs.map((r) => r.qps)), p99: median(rs.map((r) => r.p99)) };
+  };
+  const names = Object.keys(VARIANTS);
+  const lines = [];
+  lines.push('| in flight | ' + names.map((v) => `${v} q/s · p99 ms`).join(' | ') + ' |');
+  lines.push('|---:|' + names.map(() => '---:').join('|') + '|');
+  for (const n of IN_FLIGHT) {
+    const base = cell(points.find((p) => p.table === 'inflight' && p.n === n && p.v === 'better-sqlite3'));
+    const cells = names.map((v) => {
+      const c = cell(points.find((p) => p.table === 'inflight' && p.n === n && p.v === v));
+      const ratio = v === 'better-sqlite3' ? '' : ` (×${(c.qps / base.qps).toFixed(2)})`;
+      return `${fmtQps(c.qps)}${ratio} · ${fmtMs(c.p99)}`;
+    });
+    lines.push(`| ${n} | ${cells.join(' | ')} |`);
+  }
+  const readerNames = names.filter((v) => v !== 'better-sqlite3');
+  const rlines = [];
+  rlines.push('| readers | ' + readerNames.map((v) => `${v} q/s · p99 ms`).join(' | ') + ' |');
+  rlines.push('|---:|' + readerNames.map(() => '---:').join('|') + '|');
+  for (const r of READERS) {
+    const cells = readerNames.map((v) => {
+      const c = cell(points.find((p) => p.table === 'readers' && p.readers === r && p.v === v));
+      return `${fmtQps(c.qps)} · ${fmtMs(c.p99)}`;
+    });
+    rlines.push(`| ${r} | ${cells.join(' | ')} |`);
+  }
+  const versions = { node: process.version, bs3: createRequire(import.meta.url)('better-sqlite3/package.json').version };
+  const section = `<!-- section:curves -->
+## Cost against the work: requests in flight and readers
+
+<!-- Generated by \`npm run bench:curves\` (bench/curves.mjs). -->
+
+Point reads by primary key (100,000 rows, random ids), closed loop: N callers each awaiting one read
+after another for ${RUN_MS / 1000} s after a 0.3 s warm-up. One fresh process per point, the points'
+order rotating per repetition; medians of ${reps} repetitions. ${new Date().toISOString().slice(0, 10)},
+Node ${versions.node}, better-sqlite3 ${versions.bs3}, 2 cores, load average ${load.toFixed(1)} at the start;
+${Math.round((Date.now() - started) / 1000)} s. For better-sqlite3 "in flight" changes nothing but the
+queueing of its callers: its p99 is the wait behind the others.
+
+Against requests in flight (default options: \`readers\` = cores + 1, inline reads on):
+
+${lines.join('\n')}
+
+Against readers, 64 in flight (\`readers: 0\` runs everything on the writer; \`minReaders\` follows
+\`readers\` when it is given):
+
+${rlines.join('\n')}
+<!-- /section:curves -->`;
+  console.log(section);
+  if (!args.includes('--no-docs')) {
+    const docPath = join(HERE, '..', 'docs', 'benchmark.md');
+    let doc = readFileSync(docPath, 'utf8');
+    const re = /<!-- section:curves -->[\s\S]*?<!-- \/section:curves -->/;
+    doc = re.test(doc) ? doc.replace(re, section) : `${doc.trimEnd()}\n\n${section}\n`;
+    writeFileSync(docPath, doc);
+    console.error('wrote docs/benchmark.md (section "curves")');
+  }
+}
+
+if (process.argv[2] === '--child') await child(process.argv[3], process.argv[4], Number(process.argv[5]), process.argv[6]);
+else await main();
