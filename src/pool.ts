@@ -1,11 +1,9 @@
 /**
- * The pool engine's wiring: one writer and N reader workers behind named
- * parts (src/engine/): the {@link Supervisor} starts and replaces workers,
- * the {@link Router} says where a statement runs, the {@link Queues} hold what
- * waits, the {@link Scheduler} dispatches, the {@link CostModel} learns from
- * answers, {@link Deadlines} watch timeouts and signals. This file owns what
- * ties them together: submitting a call, leases, cancellation, settling, and
- * shutdown. The public {@link Database} validates arguments and delegates here.
+ * The pool engine's wiring: one writer and N reader workers behind named parts
+ * (src/engine/: Supervisor, Router, Queues, Scheduler, CostModel, Deadlines,
+ * Settlement, ConnectionState, …; see docs/architecture.md). This file ties them
+ * together: submitting a call, leases, cancellation, and shutdown. The public
+ * {@link Database} validates arguments and delegates here.
  */
 import { PoolClosedError, QueueFullError, WorkerCrashedError } from './errors';
 import { Cancellation, isInterruption } from './engine/cancellation';
@@ -170,6 +168,7 @@ export class Pool {
         this.#probeSeq.set(request, seq);
       }
       if (!this.#arm(job, options, sql)) return;
+      this.#settled.accepted();
       if (job.pinned !== undefined) {
         if (job.pinned.state === 'exited') {
           this.#settled.settle(job, new WorkerCrashedError(sql, 'The connection holding this cursor or transaction is gone'));
@@ -192,6 +191,7 @@ export class Pool {
     return new Promise((resolve, reject) => {
       const waiter: LeaseWaiter = { lease: true, seq: this.#nextSeq++, target, settled: false, resolve, reject, disarm: undefined };
       if (!this.#arm(waiter, options, undefined)) return;
+      this.#settled.accepted();
       this.#queues.push(waiter);
       this.#pump();
     });
@@ -250,6 +250,7 @@ export class Pool {
       // but not for ever (without the native library such a thread cannot be stopped).
       await this.#workers.waitForDying(EXIT_GRACE_MS);
       await this.#workers.closeAll(() => this.#nextId++);
+      this.#settled.dispose();
     })();
     return this.#closing;
   }
@@ -285,7 +286,6 @@ export class Pool {
   #pump(): void {
     this.#scheduler.pump();
     this.#checkIdle();
-    this.#queues.keepAliveWhileWaiting();
   }
 
   #grant(waiter: LeaseWaiter, worker: WorkerHandle): void {

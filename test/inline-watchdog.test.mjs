@@ -84,22 +84,25 @@ test('a parameter-dependent read is interrupted at the cap on the main thread an
   assert.equal(workers(COUNT).at(-1), 'main');
 
   let sync = 0;
+  const began = performance.now();
   const { value, longest } = await longestStall(() => {
     const start = performance.now();
     const pending = db.get(COUNT, [3_000_000]); // ≥ 300 ms in SQLite
     sync = performance.now() - start;
     return pending;
   });
+  // How long the read took, re-run included: what better-sqlite3 would have blocked the loop for.
+  const total = performance.now() - began;
   assert.deepEqual(value, { n: 3_000_000 });
   assert.match(workers(COUNT).at(-1), /^reader|^writer/, 'the re-run answered from a worker');
   // At least: on a loaded machine a cheap warm-up read may have tripped the cap too.
   assert.ok(db.stats().inline.interrupted >= 1, `interrupted: ${db.stats().inline.interrupted}`);
-  t.diagnostic(`inline attempt ${sync.toFixed(2)} ms, longest stall ${longest.toFixed(1)} ms`);
-  // Loose: this machine is shared; docs/benchmark.md has the real figure (cap 2 ms). The call's
-  // own synchronous time is the inline attempt; the probe's longest gap also holds the machine's
-  // noise while the worker runs the re-run (up to ~100 ms under load with inline off too).
-  assert.ok(sync < 100, `the inline attempt blocked the main thread for ${sync} ms`);
-  assert.ok(longest < 200, `the event loop stalled for ${longest} ms`);
+  t.diagnostic(`inline attempt ${sync.toFixed(2)} ms, longest stall ${longest.toFixed(1)} ms, read ${total.toFixed(0)} ms`);
+  // Loose, relative to the read itself (the machine is shared; docs/benchmark.md has the real
+  // figure, cap 2 ms): the call's own synchronous time is the inline attempt, and the probe's
+  // longest gap also holds the machine's noise while the worker runs the re-run.
+  assert.ok(sync < Math.min(100, total / 4), `the inline attempt blocked the main thread for ${sync} ms of ${total} ms`);
+  assert.ok(longest < total / 2, `the event loop stalled for ${longest} ms of ${total} ms`);
 
   // The worker took as long: the read is slow, so the SQL has left the inline path for good,
   // even with cheap parameters.

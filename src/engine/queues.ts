@@ -13,8 +13,6 @@ export class Queues {
   #count = 0;
   /** Submission numbers of probes out on readers that may yet turn out to be writes. */
   readonly #holds = new Set<number>();
-  /** Referenced while anything waits (see {@link keepAliveWhileWaiting}). */
-  #waitingRef: NodeJS.Timeout | undefined;
 
   get count(): number {
     return this.#count;
@@ -94,20 +92,5 @@ export class Queues {
   /** Moves every waiting read to the writer's queue (no reader is left). */
   readsToWriter(): void {
     this.write.push(...this.light.splice(0), ...this.heavy.splice(0));
-  }
-
-  /**
-   * Calls waiting in a queue keep the process alive, as calls in flight do
-   * (their worker is referenced): an awaited call always completes, even
-   * while every worker is idle or restarting (Node 22 was seen to end a
-   * process with a call queued behind a worker being replaced). Called after
-   * every dispatch round.
-   */
-  keepAliveWhileWaiting(): void {
-    if (this.#count > 0) this.#waitingRef ??= setInterval(() => {}, 2 ** 31 - 1);
-    else if (this.#waitingRef !== undefined) {
-      clearInterval(this.#waitingRef);
-      this.#waitingRef = undefined;
-    }
   }
 }
