@@ -28,7 +28,7 @@ test('readers grow one at a time while reads wait, up to `readers`, and retire t
   const blocked = [];
   for (let i = 1; i <= 3; i++) {
     blocked.push(db.get(`SELECT rel_block() AS b, ${i} AS i`));
-    await gate.waitEntered(i);
+    await gate.waitEntered(i, { ms: 30_000, describe: () => JSON.stringify(db.stats()) });
   }
   // Three readers, each inside rel_block(): the pool grew to its maximum and no further.
   assert.equal(readers(db).length, 3);
