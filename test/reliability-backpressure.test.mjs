@@ -136,6 +136,25 @@ test('reads known to be heavy do not wait for a long read while a reader and the
   assert.deepEqual(await long, { x: 1 });
 });
 
+test('a read of moderate known cost runs on the idle writer when every reader is held by a long read', async (t) => {
+  const { db, gate } = await openGated(t, { readers: 1 });
+  await db.exec('CREATE TABLE t(x); INSERT INTO t VALUES (1), (2), (3)');
+  // Taught heavy (>= 5 ms) but moderate (well under 50 ms).
+  const sql = 'SELECT rel_spin(?) AS done, (SELECT sum(x) FROM t) AS s, rel_role() AS role';
+  for (let i = 0; i < 3; i++) await db.get(sql, [12]);
+  const long = db.get('SELECT rel_block() AS x');
+  await gate.waitEntered(1);
+  const outcome = await Promise.race([
+    Promise.all([db.get(sql, [1]), db.get(sql, [1])]),
+    new Promise((resolve) => setTimeout(() => resolve('still waiting'), 20_000).unref()),
+  ]);
+  assert.equal(Atomics.load(gate.cells, 1), 0);
+  assert.notEqual(outcome, 'still waiting', JSON.stringify(db.stats()));
+  assert.deepEqual(outcome.map((r) => [r.s, r.role]), [[6, 'writer'], [6, 'writer']]);
+  gate.release();
+  assert.deepEqual(await long, { x: 1 });
+});
+
 test('writes are not starved by a steady stream of reads', async (t) => {
   const db = await openTemp(t, { readers: 2 });
   await db.exec('CREATE TABLE t(x)');

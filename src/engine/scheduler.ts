@@ -14,6 +14,8 @@ import type { Supervisor } from './supervisor';
 
 /** Requests sent ahead to one worker before it answers (pipelining depth). */
 const PIPELINE_DEPTH = TUNING.pipelineDepth;
+/** A read known to cost less than this (ms) may run on an idle writer when every reader is busy. */
+const WRITER_READ_MS = 50;
 /** A reader with calls in flight that has not answered for this long takes no more light reads. */
 const STALL_MS = 25;
 
@@ -133,6 +135,14 @@ export class Scheduler {
     // rather than leave them to wait out the backoff or the snapshot.
     if (heavy.length > 0 && !readers.some((r) => r.state === 'ready' && !r.leased) && this.writerCanServeRead()) {
       this.#dispatch.send(this.#queues.take(heavy), this.#workers.writer);
+    }
+    // Every reader is busy: an idle writer serves a waiting read whose measured
+    // cost is moderate, rather than let it wait for the longest read in flight
+    // (each reader may be inside a report). Reads of unknown or long cost wait
+    // for a reader, so that writes never queue behind a report.
+    if (heavy.length > 0 && this.writerCanServeRead()) {
+      const index = heavy.findIndex((job) => !job.guessed && job.estimate < WRITER_READ_MS);
+      if (index !== -1) this.#dispatch.send(this.#queues.take(heavy, index), this.#workers.writer);
     }
     // While a heavy read waits for a free heavy slot, one reader is kept free
     // of new light work so that it drains. When every heavy slot is taken, no
