@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { median, percentile, runLanes } from './lib.mjs';
+import { buildItems, median, percentile, runLanes } from './lib.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROWS = 100_000;
@@ -27,18 +27,6 @@ const VARIANTS = {
   'threadlite default': { kind: 'threadlite', options: {} },
   'threadlite inlineReads: 0': { kind: 'threadlite', options: { inlineReads: 0 } },
 };
-
-function build(file) {
-  const Database = createRequire(import.meta.url)('better-sqlite3');
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.exec('CREATE TABLE items(id INTEGER PRIMARY KEY, k INTEGER, name TEXT, score REAL, payload TEXT)');
-  const insert = db.prepare('INSERT INTO items VALUES (?, ?, ?, ?, ?)');
-  db.transaction(() => {
-    for (let i = 1; i <= ROWS; i++) insert.run(i, i % 1000, `name${i}`, i / 7, 'x'.repeat(100));
-  })();
-  db.close();
-}
 
 async function openVariant(name, file, readers) {
   const variant = VARIANTS[name];
@@ -88,7 +76,7 @@ async function main() {
   const load = loadavg()[0];
   const dir = mkdtempSync(join(tmpdir(), 'threadlite-curves-'));
   const file = join(dir, 'items.db');
-  build(file);
+  buildItems(file, ROWS);
   // Points: every variant at every in-flight count (default readers), and threadlite at every reader count (64 in flight).
   const points = [];
   for (const n of IN_FLIGHT) for (const v of Object.keys(VARIANTS)) points.push({ table: 'inflight', v, n, readers: 'default' });

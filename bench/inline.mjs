@@ -22,6 +22,8 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { buildItems } from './lib.mjs';
+
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROWS = 100_000;
 const POINT_MS = 1500;
@@ -31,18 +33,6 @@ const VARIANTS = ['better-sqlite3', 'threadlite default', 'threadlite inlineRead
 const POINT = 'SELECT * FROM items WHERE id = ?';
 /** Each run its own SQL text: a statement the watchdog stopped never runs inline again. */
 const slowSql = (k) => `WITH RECURSIVE c(x) AS (SELECT ${k} UNION ALL SELECT x + 1 FROM c WHERE x < ?) SELECT count(*) AS n FROM c`;
-
-function build(file) {
-  const Database = createRequire(import.meta.url)('better-sqlite3');
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.exec('CREATE TABLE items(id INTEGER PRIMARY KEY, k INTEGER, name TEXT, score REAL, payload TEXT)');
-  const insert = db.prepare('INSERT INTO items VALUES (?, ?, ?, ?, ?)');
-  db.transaction(() => {
-    for (let i = 1; i <= ROWS; i++) insert.run(i, i % 1000, `name${i}`, i / 7, 'x'.repeat(100));
-  })();
-  db.close();
-}
 
 /** A driver with `get(sql, params)` returning a promise (better-sqlite3's wrapped), and close(). */
 async function openVariant(variant, file) {
@@ -124,7 +114,7 @@ async function main() {
   const started = Date.now();
   const dir = mkdtempSync(join(tmpdir(), 'threadlite-inline-bench-'));
   const file = join(dir, 'items.db');
-  build(file);
+  buildItems(file, ROWS);
   const runs = Object.fromEntries(VARIANTS.map((v) => [v, []]));
   try {
     for (let rep = 0; rep < reps; rep++) {

@@ -1,5 +1,6 @@
 // Small helpers shared by the scenarios: statistics, the event-loop probe and
 // a closed-loop "N in flight" load generator.
+import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 
 export const now = () => performance.now();
@@ -81,4 +82,20 @@ export async function runLanes({ inFlight, durationMs, op, yieldBetween = false 
   };
   await Promise.all(Array.from({ length: inFlight }, lane));
   return { latencies, errors, firstError, elapsedMs: now() - start };
+}
+
+/**
+ * Creates the small `items` table the inline and curves benchmarks read
+ * (WAL, `rows` rows of ~150 bytes), with better-sqlite3 on this thread.
+ */
+export function buildItems(file, rows) {
+  const Database = createRequire(import.meta.url)('better-sqlite3');
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.exec('CREATE TABLE items(id INTEGER PRIMARY KEY, k INTEGER, name TEXT, score REAL, payload TEXT)');
+  const insert = db.prepare('INSERT INTO items VALUES (?, ?, ?, ?, ?)');
+  db.transaction(() => {
+    for (let i = 1; i <= rows; i++) insert.run(i, i % 1000, `name${i}`, i / 7, 'x'.repeat(100));
+  })();
+  db.close();
 }
