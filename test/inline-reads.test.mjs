@@ -1,19 +1,9 @@
 import assert from 'node:assert/strict';
-import diagnosticsChannel from 'node:diagnostics_channel';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { open, SqliteError } from 'threadlite';
 import { tempFile } from './helpers.mjs';
-
-/** Records which connection answered each query (from the tracing channel). */
-function watchWorkers(t) {
-  const seen = [];
-  const handlers = { start() {}, end() {}, asyncStart() {}, error() {}, asyncEnd: (trace) => seen.push([trace.sql, trace.worker]) };
-  const channel = diagnosticsChannel.tracingChannel('threadlite:query');
-  channel.subscribe(handlers);
-  t.after(() => channel.unsubscribe(handlers));
-  return (sql) => seen.filter(([s]) => s === sql).map(([, w]) => w);
-}
+import { watchWorkers } from './inline-helpers.mjs';
 
 // These tests are about what the inline path answers, so they name a budget (200 µs) and a cap
 // (1 s) that a loaded machine's hiccups (a 2 ms preemption or GC pause during a read would
