@@ -29,8 +29,6 @@ export class InlineAdmission {
   readonly #capMs: number;
   /** SQL texts off the inline path until `until` (performance.now() ms), and their refusals since a clean window. */
   readonly #refused = new Map<string, { until: number; strikes: number }>();
-  /** SQL texts interrupted at the cap whose re-run on a worker has not finished yet: not inline meanwhile. */
-  readonly #suspects = new Set<string>();
   readonly #windows = new Map<string, { runs: number; over: number }>();
 
   constructor(budgetMs: number, capMs: number) {
@@ -40,7 +38,7 @@ export class InlineAdmission {
 
   /** Whether `sql`, with a worker-measured cost of `cost` ms, may run inline now. */
   admits(sql: string, cost: number | undefined): boolean {
-    if (cost === undefined || cost >= this.#budget || this.#suspects.has(sql)) return false;
+    if (cost === undefined || cost >= this.#budget) return false;
     const refusal = this.#refused.get(sql);
     return refusal === undefined || performance.now() >= refusal.until;
   }
@@ -74,22 +72,22 @@ export class InlineAdmission {
     }
   }
 
-  /** The watchdog stopped a run of `sql`: not inline until its re-run on a worker says why ({@link rerunTook}). */
-  interrupted(sql: string): void {
-    this.#suspects.add(sql);
-  }
-
   /**
-   * How long the worker took to re-run a read the watchdog stopped. As long as
-   * the cap or longer: the read is slow (for these parameters at least), so
-   * its SQL leaves the inline path for a while. Shorter: the read was cheap
-   * and the main thread had stalled during it (preempted on a busy machine, or
-   * a garbage collection inside the call), so the SQL may run here again; a
-   * second stall costs at most the cap again.
+   * How long a worker spent re-running a read the watchdog stopped. As long
+   * as the cap or longer: the read is slow (for these parameters at least),
+   * so its SQL leaves the inline path for a while. Shorter: the read was
+   * cheap and the main thread had stalled during it (preempted on a busy
+   * machine, or a garbage collection inside the call), so the SQL stays.
+   * Other reads of it run inline meanwhile, not held back until the verdict
+   * (on a loaded machine that sent every caller's reads to the workers after
+   * each preemption): each is still stopped at the cap, and the first one
+   * stopped spends its turn's inline time, so the others wait for later turns.
    */
-  rerunTook(sql: string, elapsed: number): void {
-    if (!this.#suspects.delete(sql)) return;
-    if (elapsed >= this.#capMs) this.#refuse(sql);
+  rerunTook(sql: string, cost: number): void {
+    if (cost < this.#capMs) return;
+    // Concurrent re-runs of one slow text are one refusal, not several.
+    const refusal = this.#refused.get(sql);
+    if (refusal === undefined || performance.now() >= refusal.until) this.#refuse(sql);
   }
 
   /** `sql` can never run inline (it writes, or returns no rows). */

@@ -220,9 +220,8 @@ export class InlineReader {
     const elapsed = performance.now() - start;
     if (interrupted) {
       // Past the cap: whatever it returned or threw, the worker answers instead
-      // (a read has no side effects). Until it has, this SQL stays off the inline path.
+      // (a read has no side effects), and says how long it took there (see `rerunTook`).
       this.#counts.interrupted++;
-      this.#admission.interrupted(sql);
       return INTERRUPTED;
     }
     if (failed) {
