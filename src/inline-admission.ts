@@ -46,12 +46,15 @@ export class InlineAdmission {
   /**
    * Counts a statement's inline runs over the budget, per window of 32 runs.
    * A statement goes back to the workers (for a while) when a quarter of a
-   * window ran over budget (it is not cheap), or when one run takes 100 times
-   * the budget (its cost depends on its parameters). Single outliers (a page
-   * cache miss, a GC pause during the call) do not count against it.
+   * window ran over budget (it is not cheap), or, without a watchdog, when
+   * one run takes 100 times the budget (its cost depends on its parameters;
+   * with a watchdog such a run is stopped at the cap and judged by its re-run,
+   * and one that finished unstopped that slow was a preempted main thread).
+   * Single outliers (a page cache miss, a GC pause during the call) do not
+   * count against it.
    */
   observe(sql: string, elapsed: number): void {
-    if (elapsed >= 100 * this.#budget) {
+    if (this.#capMs === 0 && elapsed >= 100 * this.#budget) {
       this.#refuse(sql);
       return;
     }
