@@ -44,7 +44,7 @@ class Inflight {
 }
 
 /** postMessage transports: request arrays flushed once per tick (src/worker-handle.ts's shape). */
-function postClient(worker, columns, compact) {
+function postClient(worker, columns, compact, raw) {
   const inflight = new Inflight();
   let outbox = [];
   let queued = false;
@@ -59,8 +59,13 @@ function postClient(worker, columns, compact) {
     if (m.type === 'responses') {
       for (const r of m.responses) {
         const item = inflight.shift(r.id);
-        if (r.ok) item.resolve(r.value);
-        else item.reject(Object.assign(new Error(r.error.message), { code: r.error.code }));
+        if (!r.ok) item.reject(Object.assign(new Error(r.error.message), { code: r.error.code }));
+        else if (!raw || r.value === undefined) item.resolve(r.value);
+        else {
+          const row = {};
+          for (let j = 0; j < columns.length; j++) row[columns[j]] = r.value[j];
+          item.resolve(row);
+        }
       }
       return;
     }
@@ -183,7 +188,7 @@ async function open(variant, file) {
   });
   const get = variant.startsWith('ring')
     ? ringClient(worker, ready.columns, sab, variant === 'ring-async')
-    : postClient(worker, ready.columns, variant === 'post-compact');
+    : postClient(worker, ready.columns, variant === 'post-compact', variant === 'post-raw');
   return { get, tid: ready.tid };
 }
 

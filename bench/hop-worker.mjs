@@ -1,6 +1,8 @@
 // The worker side of bench/hop.mjs: one read-only better-sqlite3 connection
 // answering point reads over the transport named by workerData.variant.
-//   post-*  : request arrays by postMessage (as src/worker/main.ts receives them)
+//   post-*  : request arrays by postMessage (as src/worker/main.ts receives them),
+//             answered with response objects (post-objects, post-raw, post-spin)
+//             or one typed array of ids and costs plus one flat array of values (post-compact)
 //   ring-*  : fixed slots in a SharedArrayBuffer (bench/hop-ring.mjs); the
 //             worker runs a synchronous loop and sleeps in Atomics.wait
 import { readlinkSync } from 'node:fs';
@@ -32,12 +34,12 @@ function prepared(text, raw) {
 // Statement indexes for the ring (its requests carry an index, not the text).
 const byIndex = [sql];
 
-/** Today's shape: one object per response, the row an object. */
-function serveObject(request) {
+/** Today's shape: one object per response, the row an object (post-raw: an array of values). */
+function serveObject(request, raw) {
   Atomics.add(ctl, Ctl.started, 1);
   const t0 = performance.now();
   try {
-    const value = prepared(request.sql, false).get(...request.params);
+    const value = prepared(request.sql, raw).get(...request.params);
     return { id: request.id, ok: true, value, readerSafe: true, cost: performance.now() - t0, inTransaction: false };
   } catch (err) {
     return { id: request.id, ok: false, error: { name: err.name, message: err.message, code: err.code }, cost: performance.now() - t0, inTransaction: false };
@@ -61,6 +63,7 @@ function serveCompact(request, meta, values) {
 /** post-objects, post-compact, post-spin: answers coalesced per setImmediate, as today. */
 function runPosted() {
   const compact = variant === 'post-compact';
+  const raw = variant === 'post-raw';
   let pending = [];
   let meta = [];
   let values = [];
@@ -81,7 +84,7 @@ function runPosted() {
   const serveAll = (requests) => {
     for (const request of requests) {
       if (compact) serveCompact(request, meta, values);
-      else pending.push(serveObject(request));
+      else pending.push(serveObject(request, raw));
     }
   };
   port.on('message', (requests) => {
