@@ -44,7 +44,7 @@ class Inflight {
 }
 
 /** postMessage transports: request arrays flushed once per tick (src/worker-handle.ts's shape). */
-function postClient(worker, columns, compact, raw) {
+function postClient(worker, columns, compact, raw, ctl) {
   const inflight = new Inflight();
   let outbox = [];
   let queued = false;
@@ -54,6 +54,10 @@ function postClient(worker, columns, compact, raw) {
     const batch = outbox;
     outbox = [];
     worker.postMessage(batch);
+    if (ctl === undefined) return;
+    // post-wait: the worker sleeps in Atomics.wait, not in its event loop.
+    Atomics.add(ctl, Ctl.reqWritten, 1);
+    if (Atomics.load(ctl, Ctl.workerSleeping) === 1 && Atomics.exchange(ctl, Ctl.workerSleeping, 0) === 1) Atomics.notify(ctl, Ctl.reqWritten, 1);
   };
   worker.on('message', (m) => {
     if (m.type === 'responses') {
@@ -84,7 +88,7 @@ function postClient(worker, columns, compact, raw) {
       }
     }
   });
-  return (id) =>
+  const get = (id) =>
     new Promise((resolve, reject) => {
       const reqId = ++next;
       inflight.push({ id: reqId, resolve, reject });
@@ -94,6 +98,12 @@ function postClient(worker, columns, compact, raw) {
         queueMicrotask(flush);
       }
     });
+  get.stop = () => {
+    if (ctl === undefined) return;
+    Atomics.store(ctl, Ctl.stop, 1);
+    Atomics.notify(ctl, Ctl.reqWritten);
+  };
+  return get;
 }
 
 /**
@@ -188,7 +198,7 @@ async function open(variant, file) {
   });
   const get = variant.startsWith('ring')
     ? ringClient(worker, ready.columns, sab, variant === 'ring-async')
-    : postClient(worker, ready.columns, variant === 'post-compact', variant === 'post-raw');
+    : postClient(worker, ready.columns, variant === 'post-compact', variant === 'post-raw', variant === 'post-wait' ? ringViews(sab).ctl : undefined);
   return { get, tid: ready.tid };
 }
 

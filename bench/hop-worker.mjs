@@ -112,6 +112,34 @@ function runPosted() {
   });
 }
 
+/**
+ * post-wait: the requests and answers of post-objects, but the worker never
+ * returns to its event loop: it takes messages with receiveMessageOnPort and,
+ * when there are none, sleeps in Atomics.wait on a counter the main thread
+ * bumps after each post (a futex wake instead of the event loop's).
+ */
+function runPostWait() {
+  let pending = [];
+  const take = () => {
+    const m = receiveMessageOnPort(port);
+    if (m === undefined) return false;
+    for (const request of m.message) pending.push(serveObject(request, false));
+    return true;
+  };
+  for (;;) {
+    if (take()) continue;
+    if (pending.length > 0) {
+      port.postMessage({ type: 'responses', responses: pending });
+      pending = [];
+    }
+    Atomics.store(ctl, Ctl.workerSleeping, 1);
+    const seen = Atomics.load(ctl, Ctl.reqWritten);
+    if (!take()) Atomics.wait(ctl, Ctl.reqWritten, seen);
+    Atomics.store(ctl, Ctl.workerSleeping, 0);
+    if (Atomics.load(ctl, Ctl.stop) === 1) return;
+  }
+}
+
 /** ring-*: a synchronous loop over the request ring; answers go into the answer ring. */
 function runRing() {
   let read = 0;
@@ -165,4 +193,5 @@ function runRing() {
 const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
 port.postMessage({ type: 'ready', tid, columns: db.prepare(sql).columns().map((c) => c.name) });
 if (variant.startsWith('ring')) setImmediate(runRing);
+else if (variant === 'post-wait') setImmediate(runPostWait);
 else runPosted();

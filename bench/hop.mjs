@@ -28,6 +28,7 @@ const VARIANTS = {
   'post-raw': 'post-objects, but each row travels as an array of values (raw()) and is rebuilt on the main thread',
   'post-compact': 'request objects; answers as one Float64Array [id, value count, cost] + one flat array of row values (raw rows)',
   'post-spin': 'post-objects, and the worker polls its port (receiveMessageOnPort) 50 µs before sleeping',
+  'post-wait': 'post-objects, but the worker loops on receiveMessageOnPort and sleeps in Atomics.wait (main thread notifies a sleeping worker)',
   'ring-async': 'SharedArrayBuffer ring both ways; worker sleeps in Atomics.wait; main thread wakes by Atomics.waitAsync',
   'ring-bell': 'ring; main thread drains the ring after submitting and asks for a doorbell postMessage only when it waits',
   'ring-bell-spin': 'ring-bell, and the worker spins 50 µs on the request counter before Atomics.wait',
