@@ -21,6 +21,9 @@ function threadCpuNs(tid) {
   return Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
 }
 
+/** Times this thread was called back with answers (a message, a doorbell, a waitAsync). */
+let mainWakes = 0;
+
 /** Requests in flight, oldest first, each with its promise's settle functions. */
 class Inflight {
   #items = [];
@@ -60,6 +63,7 @@ function postClient(worker, columns, compact, raw, ctl) {
     if (Atomics.load(ctl, Ctl.workerSleeping) === 1 && Atomics.exchange(ctl, Ctl.workerSleeping, 0) === 1) Atomics.notify(ctl, Ctl.reqWritten, 1);
   };
   worker.on('message', (m) => {
+    mainWakes++;
     if (m.type === 'responses') {
       for (const r of m.responses) {
         const item = inflight.shift(r.id);
@@ -146,7 +150,7 @@ function ringClient(worker, columns, sab, useWaitAsync) {
       if (waiting) return;
       waiting = true;
       const w = Atomics.waitAsync(ctl, Ctl.resWritten, resRead);
-      if (w.async) w.value.then(onWake);
+      if (w.async) w.value.then(() => (mainWakes++, onWake()));
       else queueMicrotask(onWake);
       return;
     }
@@ -162,7 +166,7 @@ function ringClient(worker, columns, sab, useWaitAsync) {
     }
     arm();
   };
-  if (!useWaitAsync) worker.on('message', onWake);
+  if (!useWaitAsync) worker.on('message', () => (mainWakes++, onWake()));
   const get = (id) =>
     new Promise((resolve, reject) => {
       if (inflight.size >= IN_FLIGHT_MAX) throw new Error('ring full');
@@ -199,7 +203,7 @@ async function open(variant, file) {
   const get = variant.startsWith('ring')
     ? ringClient(worker, ready.columns, sab, variant === 'ring-async')
     : postClient(worker, ready.columns, variant === 'post-compact', variant === 'post-raw', variant === 'post-wait' ? ringViews(sab).ctl : undefined);
-  return { get, tid: ready.tid };
+  return { get, tid: ready.tid, ctl: ringViews(sab).ctl };
 }
 
 /** Runs one phase and returns its figures, CPU per read included. */
@@ -213,6 +217,8 @@ async function phase(db, inFlight, durationMs, rand) {
   const main0 = threadCpuNs(process.pid);
   const worker0 = threadCpuNs(db.tid);
   const cpu0 = process.cpuUsage();
+  const wakes0 = mainWakes;
+  const workerWakes0 = db.ctl ? Atomics.load(db.ctl, Ctl.workerWakes) : 0;
   const r = await runLanes({ inFlight, durationMs, op });
   const cpu = process.cpuUsage(cpu0);
   const reads = r.latencies.length;
@@ -225,6 +231,8 @@ async function phase(db, inFlight, durationMs, rand) {
     workerCpuUs: (threadCpuNs(db.tid) - worker0) / 1000 / reads,
     processCpuUs: (cpu.user + cpu.system) / reads,
     elu: performance.eventLoopUtilization(elu0).utilization,
+    mainWakesPer100: ((mainWakes - wakes0) * 100) / reads,
+    workerWakesPer100: db.ctl ? ((Atomics.load(db.ctl, Ctl.workerWakes) - workerWakes0) * 100) / reads : 0,
   };
 }
 

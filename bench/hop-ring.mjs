@@ -19,6 +19,8 @@ export const Ctl = {
   started: 4,
   /** Set by the main thread to end the worker's loop. */
   stop: 5,
+  /** Counted by the worker: times it slept and woke (Atomics.wait returned "ok"), or, on the postMessage variants, message events. */
+  workerWakes: 6,
 };
 const CTL_BYTES = 64;
 

@@ -88,6 +88,7 @@ function runPosted() {
     }
   };
   port.on('message', (requests) => {
+    Atomics.add(ctl, Ctl.workerWakes, 1);
     serveAll(requests);
     if (variant !== 'post-spin') {
       if (!queued) {
@@ -134,7 +135,7 @@ function runPostWait() {
     }
     Atomics.store(ctl, Ctl.workerSleeping, 1);
     const seen = Atomics.load(ctl, Ctl.reqWritten);
-    if (!take()) Atomics.wait(ctl, Ctl.reqWritten, seen);
+    if (!take() && Atomics.wait(ctl, Ctl.reqWritten, seen) === 'ok') Atomics.add(ctl, Ctl.workerWakes, 1);
     Atomics.store(ctl, Ctl.workerSleeping, 0);
     if (Atomics.load(ctl, Ctl.stop) === 1) return;
   }
@@ -166,7 +167,7 @@ function runRing() {
       if (available === read) {
         Atomics.store(ctl, Ctl.workerSleeping, 1);
         // Re-check after announcing the sleep: a request published in between is seen here or notified.
-        if (Atomics.load(ctl, Ctl.reqWritten) === read) Atomics.wait(ctl, Ctl.reqWritten, read);
+        if (Atomics.load(ctl, Ctl.reqWritten) === read && Atomics.wait(ctl, Ctl.reqWritten, read) === 'ok') Atomics.add(ctl, Ctl.workerWakes, 1);
         Atomics.store(ctl, Ctl.workerSleeping, 0);
         if (Atomics.load(ctl, Ctl.stop) === 1) return;
         continue;

@@ -87,16 +87,27 @@ async function main() {
   const lines = [
     `${started.toISOString().slice(0, 16)}Z, Node ${process.version}, ${reps} repetitions, ${seconds} s, load average at start ${loadAtStart.map((l) => l.toFixed(2)).join(' / ')} (1/5/15 min)`,
     '',
-    '| variant | 1 in flight: p50 µs (vs today, range) | p99 µs | main CPU µs/read | 64 in flight: q/s (vs today, range) | p99 ms | main CPU µs/read | worker CPU µs/read |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    '| variant | 1 in flight: p50 µs | vs today (range) | p99 µs | 64 in flight: q/s | vs today (range) | p99 ms |',
+    '|---|---:|---:|---:|---:|---:|---:|',
   ];
+  const cell = (name, pick) => (name === BASE ? '' : `${ratio(median(perRep(name, pick)))} (${range(perRep(name, pick))})`);
   for (const name of names) {
-    const p50 = med(name, (r) => r.one.p50Us);
-    const qps = med(name, (r) => r.many.qps);
-    const vsLat = name === BASE ? '' : ` (${ratio(median(perRep(name, (r) => r.one.p50Us)))}, ${range(perRep(name, (r) => r.one.p50Us))})`;
-    const vsQps = name === BASE ? '' : ` (${ratio(median(perRep(name, (r) => r.many.qps)))}, ${range(perRep(name, (r) => r.many.qps))})`;
     lines.push(
-      `| ${name} | ${fmt(p50, 1)}${vsLat} | ${fmt(med(name, (r) => r.one.p99Us), 0)} | ${fmt(med(name, (r) => r.one.mainCpuUs), 1)} | ${fmt(qps)}${vsQps} | ${fmt(med(name, (r) => r.many.p99Us) / 1000, 2)} | ${fmt(med(name, (r) => r.many.mainCpuUs), 1)} | ${fmt(med(name, (r) => r.many.workerCpuUs), 1)} |`,
+      `| ${name} | ${fmt(med(name, (r) => r.one.p50Us), 1)} | ${cell(name, (r) => r.one.p50Us)} | ${fmt(med(name, (r) => r.one.p99Us))} | ${fmt(med(name, (r) => r.many.qps))} | ${cell(name, (r) => r.many.qps)} | ${fmt(med(name, (r) => r.many.p99Us) / 1000, 2)} |`,
+    );
+  }
+  lines.push(
+    '',
+    'CPU per read (µs, from /proc schedstat of each thread) and wake-ups per 100 reads (main: answer messages, doorbells or waitAsync callbacks; worker: sleeps ended, or message events):',
+    '',
+    '| variant | 1 in flight: main CPU | worker CPU | main · worker wakes | 64 in flight: main CPU | worker CPU | main + worker vs today (range) | main · worker wakes |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
+  );
+  const total = (r) => r.many.mainCpuUs + r.many.workerCpuUs;
+  for (const name of names) {
+    const m = (pick, digits = 1) => fmt(med(name, pick), digits);
+    lines.push(
+      `| ${name} | ${m((r) => r.one.mainCpuUs)} | ${m((r) => r.one.workerCpuUs)} | ${m((r) => r.one.mainWakesPer100, 0)} · ${m((r) => r.one.workerWakesPer100, 0)} | ${m((r) => r.many.mainCpuUs)} | ${m((r) => r.many.workerCpuUs)} | ${cell(name, total)} | ${m((r) => r.many.mainWakesPer100)} · ${m((r) => r.many.workerWakesPer100)} |`,
     );
   }
   lines.push('', ...names.map((n) => `- \`${n}\`: ${VARIANTS[n]}`));
