@@ -3,7 +3,7 @@
 // in flight, with the CPU time of this thread and of the worker thread.
 //
 //   node bench/hop-child.mjs <variant> <database file>   (started by bench/hop.mjs)
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -18,6 +18,12 @@ const SPIN_US = 50;
 /** CPU nanoseconds a thread of this process has run (/proc schedstat: exact, unlike clock ticks). */
 function threadCpuNs(tid) {
   if (tid === undefined) return 0;
+  if (tid === 'others') {
+    // threadlite's pool: every thread but this one (its writer and reader, and Node's helper threads).
+    let sum = 0;
+    for (const t of readdirSync('/proc/self/task')) if (Number(t) !== process.pid) sum += threadCpuNs(t);
+    return sum;
+  }
   return Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
 }
 
@@ -193,6 +199,12 @@ async function open(variant, file) {
     const stmt = new Database(file, { readonly: true }).prepare(SQL);
     return { get: async (id) => stmt.get(id), tid: undefined };
   }
+  if (variant === 'threadlite') {
+    // The whole pool, for reference: engine and transport (one reader, so one worker serves the reads).
+    const { open: openPool } = await import('threadlite');
+    const pool = await openPool(file, { readers: 1, inlineReads: 0 });
+    return { get: (id) => pool.get(SQL, [id]), tid: 'others' };
+  }
   const sab = new SharedArrayBuffer(RING_BYTES);
   const spinUs = variant.endsWith('-spin') ? SPIN_US : 0;
   const worker = new Worker(new URL('./hop-worker.mjs', import.meta.url), { workerData: { variant, file, sab, spinUs, sql: SQL } });
@@ -231,8 +243,9 @@ async function phase(db, inFlight, durationMs, rand) {
     workerCpuUs: (threadCpuNs(db.tid) - worker0) / 1000 / reads,
     processCpuUs: (cpu.user + cpu.system) / reads,
     elu: performance.eventLoopUtilization(elu0).utilization,
-    mainWakesPer100: ((mainWakes - wakes0) * 100) / reads,
-    workerWakesPer100: db.ctl ? ((Atomics.load(db.ctl, Ctl.workerWakes) - workerWakes0) * 100) / reads : 0,
+    // Not counted inside threadlite's pool.
+    mainWakesPer100: db.tid === 'others' ? null : ((mainWakes - wakes0) * 100) / reads,
+    workerWakesPer100: db.ctl ? ((Atomics.load(db.ctl, Ctl.workerWakes) - workerWakes0) * 100) / reads : db.tid === 'others' ? null : 0,
   };
 }
 

@@ -24,6 +24,7 @@ const ROWS = 100_000;
 /** What each variant is; the names are what bench/hop-child.mjs and bench/hop-worker.mjs switch on. */
 const VARIANTS = {
   'better-sqlite3': 'better-sqlite3 on the main thread (no hop)',
+  threadlite: "threadlite's pool (built dist/), `readers: 1, inlineReads: 0`: today's transport plus the engine; its worker CPU counts every other thread",
   'post-objects': "today's shape: request objects per flush, one response object per answer, object rows",
   'post-raw': 'post-objects, but each row travels as an array of values (raw()) and is rebuilt on the main thread',
   'post-compact': 'request objects; answers as one Float64Array [id, value count, cost] + one flat array of row values (raw rows)',
@@ -54,7 +55,7 @@ function trial(variant, file) {
   });
 }
 
-const fmt = (n, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const fmt = (n, digits = 0) => (Number.isNaN(n) ? '–' : n).toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const ratio = (r) => `×${r.toFixed(2)}`;
 const range = (rs) => `${Math.min(...rs).toFixed(2)}–${Math.max(...rs).toFixed(2)}`;
 
@@ -81,7 +82,7 @@ async function main() {
     rmSync(dir, { recursive: true, force: true });
   }
   const seconds = Math.round((Date.now() - started.getTime()) / 1000);
-  const med = (name, pick) => median(runs[name].map(pick));
+  const med = (name, pick) => median(runs[name].map(pick).filter((v) => v !== null));
   // Per repetition: this variant's figure over post-objects' figure of the same repetition.
   const perRep = (name, pick) => runs[name].map((r, i) => pick(r) / pick(runs[BASE][i]));
   const lines = [
