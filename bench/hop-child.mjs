@@ -213,7 +213,7 @@ async function open(variant, file) {
     worker.once('error', reject);
   });
   const get = variant.startsWith('ring')
-    ? ringClient(worker, ready.columns, sab, variant === 'ring-async')
+    ? ringClient(worker, ready.columns, sab, variant.startsWith('ring-async'))
     : postClient(worker, ready.columns, variant === 'post-compact', variant === 'post-raw', variant === 'post-wait' ? ringViews(sab).ctl : undefined);
   return { get, tid: ready.tid, ctl: ringViews(sab).ctl };
 }

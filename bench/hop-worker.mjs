@@ -190,9 +190,43 @@ function runRing() {
   }
 }
 
+/**
+ * ring-async-loop: the ring of ring-async, but the worker stays in its event
+ * loop and waits with Atomics.waitAsync (timers, immediates and messages keep
+ * working there, which threadlite's worker relies on).
+ */
+function runRingInLoop() {
+  let read = 0;
+  let written = 0;
+  // A pending waitAsync does not keep a thread's event loop alive; a listening port does.
+  port.on('message', () => {});
+  const serve = () => {
+    Atomics.store(ctl, Ctl.workerSleeping, 0);
+    if (Atomics.load(ctl, Ctl.stop) === 1) return;
+    for (let available = Atomics.load(ctl, Ctl.reqWritten); read !== available; available = Atomics.load(ctl, Ctl.reqWritten)) {
+      while (read !== available) {
+        const [id, stmt, param] = readRequest(ring, read);
+        read++;
+        Atomics.add(ctl, Ctl.started, 1);
+        const t0 = performance.now();
+        writeAnswer(ring, written, id, true, performance.now() - t0, prepared(byIndex[stmt], true).get(param));
+        written++;
+        Atomics.store(ctl, Ctl.resWritten, written);
+      }
+    }
+    Atomics.notify(ctl, Ctl.resWritten);
+    Atomics.store(ctl, Ctl.workerSleeping, 1);
+    const w = Atomics.waitAsync(ctl, Ctl.reqWritten, read);
+    if (w.async) w.value.then(() => (Atomics.add(ctl, Ctl.workerWakes, 1), serve()));
+    else setImmediate(serve);
+  };
+  serve();
+}
+
 // The thread's own id, so the main thread can read its CPU time from /proc.
 const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
 port.postMessage({ type: 'ready', tid, columns: db.prepare(sql).columns().map((c) => c.name) });
-if (variant.startsWith('ring')) setImmediate(runRing);
+if (variant === 'ring-async-loop') runRingInLoop();
+else if (variant.startsWith('ring')) setImmediate(runRing);
 else if (variant === 'post-wait') setImmediate(runPostWait);
 else runPosted();

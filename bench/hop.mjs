@@ -31,6 +31,7 @@ const VARIANTS = {
   'post-spin': 'post-objects, and the worker polls its port (receiveMessageOnPort) 50 µs before sleeping',
   'post-wait': 'post-objects, but the worker loops on receiveMessageOnPort and sleeps in Atomics.wait (main thread notifies a sleeping worker)',
   'ring-async': 'SharedArrayBuffer ring both ways; worker sleeps in Atomics.wait; main thread wakes by Atomics.waitAsync',
+  'ring-async-loop': 'ring-async, but the worker stays in its event loop and waits with Atomics.waitAsync too',
   'ring-bell': 'ring; main thread drains the ring after submitting and asks for a doorbell postMessage only when it waits',
   'ring-bell-spin': 'ring-bell, and the worker spins 50 µs on the request counter before Atomics.wait',
 };
