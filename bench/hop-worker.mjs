@@ -3,8 +3,10 @@
 //   post-*  : request arrays by postMessage (as src/worker/main.ts receives them),
 //             answered with response objects (post-objects, post-raw, post-spin)
 //             or one typed array of ids and costs plus one flat array of values (post-compact)
+//             post-wait takes its messages synchronously and sleeps in Atomics.wait
 //   ring-*  : fixed slots in a SharedArrayBuffer (bench/hop-ring.mjs); the
-//             worker runs a synchronous loop and sleeps in Atomics.wait
+//             worker runs a synchronous loop and sleeps in Atomics.wait, except
+//             ring-async-loop, which stays in its event loop (Atomics.waitAsync)
 import { readlinkSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
@@ -209,7 +211,12 @@ function runRingInLoop() {
         read++;
         Atomics.add(ctl, Ctl.started, 1);
         const t0 = performance.now();
-        writeAnswer(ring, written, id, true, performance.now() - t0, prepared(byIndex[stmt], true).get(param));
+        try {
+          const row = prepared(byIndex[stmt], true).get(param);
+          writeAnswer(ring, written, id, true, performance.now() - t0, row);
+        } catch (err) {
+          writeAnswer(ring, written, id, false, performance.now() - t0, err.message);
+        }
         written++;
         Atomics.store(ctl, Ctl.resWritten, written);
       }
