@@ -286,12 +286,15 @@ export class WorkerHandle {
     if (this.state === 'exited') return Promise.resolve();
     this.#expectedExit = true;
     const exited = new Promise<void>((resolve) => this.#worker.once('exit', () => resolve()));
+    // Referenced until it has exited, whatever its state: close() must keep the process
+    // alive until it settles. A worker still starting (a respawn close() caught) is
+    // unreferenced, and terminating it alone did not: the loop could empty first.
+    this.#worker.ref();
+    this.#refed = true;
     if (this.state !== 'ready') {
       void this.#worker.terminate();
       return exited;
     }
-    this.#worker.ref();
-    this.#refed = true;
     this.send({ request: { id: closeRequestId, op: 'close' }, onResponse: () => {} });
     return exited;
   }
