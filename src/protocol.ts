@@ -135,19 +135,32 @@ export interface BatchRequest {
   id: number;
   op: 'batch';
   /**
-   * Runs of consecutive statements with the same SQL text: the text crosses
-   * once per run, not once per statement (100k inserts are one run).
-   * `params[i]` is `null` for a statement without parameters.
+   * Runs of consecutive statements with the same SQL text and parameter
+   * shape: the text crosses once per run, not once per statement (100k
+   * inserts are one run).
    */
-  groups: ReadonlyArray<{
-    sql: string;
-    params: ReadonlyArray<BindParameters | null>;
-    /** Stand-ins per parameter set, by index (see src/params.ts). */
-    opaque?: ReadonlyArray<readonly [index: number, opaque: Opaque[]]>;
-  }>;
+  groups: ReadonlyArray<BatchGroup>;
   /** Connection settings (statements) to apply before this request (see engine/connection-state.ts). */
   prelude?: readonly string[];
 }
+
+/**
+ * One run of a batch. `flat`: `count` statements whose positional parameters
+ * (`arity` each, no stand-ins) lie one after another in `values` — one array
+ * of primitives clones far faster than `count` small arrays. `sets`: one
+ * parameter set per statement (`null` = none), for named parameters and
+ * values that need stand-ins.
+ * @internal
+ */
+export type BatchGroup =
+  | { sql: string; kind: 'flat'; arity: number; count: number; values: unknown[] }
+  | {
+      sql: string;
+      kind: 'sets';
+      params: Array<BindParameters | null>;
+      /** Stand-ins per parameter set, by index (see src/params.ts). */
+      opaque?: Array<readonly [index: number, opaque: Opaque[]]>;
+    };
 
 /**
  * The answer to one batch group: for a statement that returns no data, the

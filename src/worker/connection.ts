@@ -6,8 +6,6 @@ import { performance } from 'node:perf_hooks';
 import { serializeError } from '../errors';
 import {
   BOUNCED,
-  type BatchGroupResult,
-  type BatchRequest,
   Cell,
   type Request,
   type Response,
@@ -16,6 +14,7 @@ import {
   type WorkerConfig,
 } from '../protocol';
 import type { BindParameters, RunResult } from '../types';
+import { BatchRunner } from './batch-runner';
 import { openBetterSqlite3, runSetup } from './better-sqlite3';
 import { decodeParams } from '../params';
 import { InterruptGuard } from './interrupt-guard';
@@ -26,8 +25,6 @@ import { NativeObjects } from './native-objects';
 import { deserializedImage, runOperation } from './operations';
 import type { SqliteDatabase, SqliteStatement } from './sqlite-api';
 import { type CachedStatement, StatementCache } from './statement-cache';
-
-
 
 // Statements observed to take longer than this are "heavy": responses already
 // computed are posted before one starts, so light results never wait behind it.
@@ -40,6 +37,7 @@ export class Connection {
   readonly #cache: StatementCache;
   readonly #natives: NativeObjects;
   readonly #cursors: Cursors;
+  readonly #batches: BatchRunner;
   /** Lets the main thread interrupt exactly the request that runs (see interrupt-guard.ts). */
   readonly #guard: InterruptGuard;
   /** Why the native library did not load into this connection, if it did not. */
@@ -57,6 +55,7 @@ export class Connection {
     this.#cache = new StatementCache(db, config.statementCacheSize, (stmt) => natives.release(stmt));
     // After `setup`: what it attached or created is on every connection.
     this.#local = config.role === 'writer' ? new LocalState(db) : undefined;
+    this.#batches = new BatchRunner(db, this.#cache, guard, config.safeIntegers);
   }
 
   /** Opens the connection, applies pragmas and runs the `setup` module. Throws on failure. */
@@ -137,7 +136,7 @@ export class Connection {
               value = null;
               break;
             case 'batch':
-              value = this.#batch(request);
+              value = this.#batches.run(request);
               break;
             case 'close':
               this.#close();
@@ -277,60 +276,6 @@ export class Connection {
     }
   }
 
-
-  #batch(request: BatchRequest): unknown[] {
-    const nested = this.#db.inTransaction;
-    // Inside an interactive transaction, a savepoint keeps the batch atomic
-    // without ending the outer transaction.
-    this.#db.exec(nested ? 'SAVEPOINT threadlite_batch' : 'BEGIN IMMEDIATE');
-    try {
-      // Interruptible up to and including its COMMIT: an interrupted batch leaves nothing.
-      this.#guard.begin(request.id);
-      const results = request.groups.map(({ sql, params, opaque }) => {
-        let sets: ReadonlyArray<unknown> = params;
-        if (opaque !== undefined) {
-          const copy = [...params] as unknown[];
-          for (const [index, stand] of opaque) copy[index] = decodeParams(params[index] as BindParameters, stand);
-          sets = copy;
-        }
-        return this.#batchGroup(sql, sets as ReadonlyArray<BindParameters | null>);
-      });
-      this.#db.exec(nested ? 'RELEASE threadlite_batch' : 'COMMIT');
-      return results;
-    } catch (err) {
-      // The rollback itself must not be interrupted.
-      this.#guard.end(request.id);
-      if (this.#db.inTransaction) {
-        this.#db.exec(nested ? 'ROLLBACK TO threadlite_batch; RELEASE threadlite_batch' : 'ROLLBACK');
-      }
-      throw err;
-    }
-  }
-
-  #batchGroup(sql: string, paramSets: ReadonlyArray<BindParameters | null>): BatchGroupResult {
-    const entry = this.#cache.get(sql, this.#config.safeIntegers);
-    const { stmt } = entry;
-    if (entry.safeIntegers !== this.#config.safeIntegers) {
-      stmt.safeIntegers(this.#config.safeIntegers);
-      entry.safeIntegers = this.#config.safeIntegers;
-    }
-    if (!stmt.reader) {
-      const changes: number[] = [];
-      const lastInsertRowid: Array<number | bigint> = [];
-      for (const params of paramSets) {
-        const result = params === null ? stmt.run() : stmt.run(params);
-        changes.push(result.changes);
-        lastInsertRowid.push(result.lastInsertRowid);
-      }
-      return { changes, lastInsertRowid };
-    }
-    const rebuild = protoRebuild(entry, RowMode.object);
-    const mode = rebuild === undefined ? RowMode.object : RowMode.raw;
-    if (entry.mode !== mode) applyMode(entry, mode);
-    return {
-      rows: paramSets.map((params) => rowsPayload(params === null ? stmt.all() : stmt.all(params), mode, rebuild)),
-    };
-  }
 
   #close(): void {
     this.#cursors.closeAll();
