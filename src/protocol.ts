@@ -209,6 +209,8 @@ export interface RowsPayload {
   done?: boolean;
   /** For cursors: the statement failed after producing `rows`; the cursor is closed. */
   error?: SerializedError;
+  /** Set on the main thread: the chunks that came before this one as {@link RowsMessage}s, in order. */
+  before?: RowsPayload[];
 }
 
 /** @internal */
@@ -265,4 +267,17 @@ export type StartupMessage =
 export interface ResponseMessage {
   type: 'responses';
   responses: Response[];
+}
+
+/**
+ * A chunk of a large `all()` result, posted by the worker ahead of the
+ * request's answer (see src/worker/row-stream.ts). The main thread keeps the
+ * chunks with the request and hands them over with the answer
+ * ({@link RowsPayload.before}), or drops them if the request fails.
+ * @internal
+ */
+export interface RowsMessage {
+  type: 'rows';
+  id: number;
+  payload: RowsPayload;
 }

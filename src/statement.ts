@@ -9,11 +9,9 @@ import { checkParams, encodeParams, type Opaque } from './params';
 import { RowIterator } from './row-iterator';
 import { type NewRequest, RowMode, type RowsPayload } from './protocol';
 import { decodeRows } from './rows';
-import { AbortError } from './errors';
 import { INTERRUPTED, NOT_INLINE } from './inline-reader';
 import { traced, workerName } from './tracing';
 import type { BindParameters, CallOptions, ColumnDefinition, IterateOptions, RunResult } from './types';
-import type { WorkerHandle } from './worker-handle';
 
 /** What {@link Statement.info} reports, as better-sqlite3's statement properties of the same names. */
 export interface StatementInfo {
@@ -112,15 +110,7 @@ export class Statement<T = Record<string, unknown>> {
         const rerunFrom = inlined === INTERRUPTED ? performance.now() : undefined;
         try {
           const { value, worker } = await this.#owner.callWithWorker(request, 'routed', options);
-          const first = value as RowsPayload;
-          rows = decodeRows(first, this.#mode);
-          if (first.done === false) {
-            const cursor = (request as { id?: number }).id as number;
-            await collectChunks(this.#owner, rows, cursor, first.rows.length, worker, this.#mode, {
-              sql: this.source,
-              signal: options?.signal,
-            });
-          }
+          rows = joinRows(value as RowsPayload, this.#mode);
           answeredBy = workerName(worker);
         } finally {
           if (rerunFrom !== undefined) inline?.rerunTook(this.source, performance.now() - rerunFrom);
@@ -204,32 +194,13 @@ export class Statement<T = Record<string, unknown>> {
 }
 
 /**
- * Pulls the rest of a large `all()` result, one chunk per message, asking for
- * the next chunk before decoding the current one so the worker's copy overlaps
- * the main thread's. Each chunk is its own macrotask: the event loop breathes
- * between them. `signal` is checked between chunks; the statement itself has
- * already finished, so there is nothing to interrupt.
+ * All the rows of an answer: the chunks the worker posted ahead of it (a
+ * large `all()`, see src/worker/row-stream.ts), then its own. Each chunk was
+ * deserialized in its own task as it arrived; joining them is one copy.
  */
-async function collectChunks(
-  owner: Queryable,
-  rows: unknown[],
-  cursor: number,
-  chunkRows: number,
-  worker: WorkerHandle,
-  mode: RowMode,
-  { sql, signal }: { sql: string; signal: AbortSignal | undefined },
-): Promise<void> {
-  const pull = () => owner.call({ op: 'next', cursor, count: chunkRows }, 'read', undefined, worker) as Promise<RowsPayload>;
-  let ahead = pull();
-  for (;;) {
-    const payload = await ahead;
-    if (!payload.done) ahead = pull();
-    for (const row of decodeRows(payload, mode)) rows.push(row);
-    if (payload.done) return;
-    if (signal?.aborted) {
-      await ahead.catch(() => undefined);
-      await owner.call({ op: 'close-cursor', cursor }, 'read', undefined, worker).catch(() => undefined);
-      throw new AbortError(sql, signal.reason);
-    }
-  }
+function joinRows(last: RowsPayload, mode: RowMode): unknown[] {
+  if (last.before === undefined) return decodeRows(last, mode);
+  const parts = last.before.map((payload) => decodeRows(payload, mode));
+  parts.push(decodeRows(last, mode));
+  return ([] as unknown[]).concat(...parts);
 }

@@ -12,6 +12,8 @@ import {
   type Request,
   type Response,
   type ResponseMessage,
+  type RowsMessage,
+  type RowsPayload,
   type StartupMessage,
   type WorkerConfig,
 } from './protocol';
@@ -21,6 +23,8 @@ import { SETTINGS_CELLS } from './settings-protocol';
 export interface Dispatch {
   readonly request: Request;
   onResponse(response: Response, worker: WorkerHandle): void;
+  /** Chunks of rows the worker posted ahead of the answer (see {@link RowsMessage}). */
+  streamed?: RowsPayload[];
 }
 
 /** How a worker's in-flight requests stood when it exited. @internal */
@@ -124,7 +128,7 @@ export class WorkerHandle {
           this.interruptible = message.interruptible && this.#slot !== undefined;
           if (message.nativeError !== undefined) warnNativeOnce(`the worker could not load threadlite's native library: ${message.nativeError}`);
           this.readyAt = Date.now();
-          this.#worker.on('message', (m: ResponseMessage) => this.#onResponses(m.responses));
+          this.#worker.on('message', (m: ResponseMessage | RowsMessage) => (m.type === 'rows' ? this.#onRows(m) : this.#onResponses(m.responses)));
           // After the listener: adding a 'message' listener refs the worker's port again.
           if (!this.#refed) this.#worker.unref();
           resolve();
@@ -163,6 +167,8 @@ export class WorkerHandle {
   /** Queues a request; requests queued in the same tick travel in one message. */
   send(dispatch: Dispatch): void {
     if (this.inflight === 0) this.lastProgress = performance.now();
+    // A request sent again (its first worker died) starts its rows afresh.
+    dispatch.streamed = undefined;
     this.#inflight.push(dispatch);
     this.#outbox.push(dispatch.request);
     if (!this.#refed) {
@@ -309,6 +315,7 @@ export class WorkerHandle {
       this.#answered++;
       if (this.#cancelSet.size > 0) this.#cancelSet.remove(response.id);
       this.inTransaction = response.inTransaction;
+      if (dispatch.streamed !== undefined && response.ok) (response.value as RowsPayload).before = dispatch.streamed;
       dispatch.onResponse(response, this);
     }
     if (this.#head > 1024 && this.#head * 2 > this.#inflight.length) {
@@ -316,6 +323,18 @@ export class WorkerHandle {
       this.#head = 0;
     }
     this.#unrefIfIdle();
+  }
+
+  /** A chunk of rows posted ahead of its request's answer: kept with the request (the oldest unanswered one). */
+  #onRows(message: RowsMessage): void {
+    if (this.state === 'exited') return;
+    this.lastProgress = performance.now();
+    for (let i = this.#head; i < this.#inflight.length; i++) {
+      const dispatch = this.#inflight[i] as Dispatch;
+      if (dispatch.request.id !== message.id) continue;
+      (dispatch.streamed ??= []).push(message.payload);
+      return;
+    }
   }
 
   #onExit(code: number): void {

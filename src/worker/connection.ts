@@ -22,6 +22,7 @@ import { LocalState } from './local-state';
 import { Cursors } from './cursors';
 import { applyMode, protoRebuild, rowsPayload, setOwnProtoColumns } from './row-shape';
 import { NativeObjects } from './native-objects';
+import { type PostRows, sendRows, streamRows } from './row-stream';
 import { deserializedImage, runOperation } from './operations';
 import type { SqliteDatabase, SqliteStatement } from './sqlite-api';
 import { type CachedStatement, StatementCache } from './statement-cache';
@@ -29,6 +30,10 @@ import { type CachedStatement, StatementCache } from './statement-cache';
 // Statements observed to take longer than this are "heavy": responses already
 // computed are posted before one starts, so light results never wait behind it.
 const HEAVY_MS = 1;
+// An `all()` whose last run took longer than this is stepped with an iterator,
+// its chunks posted while it runs (see row-stream.ts); a quicker one runs as
+// one `all()`, cheaper for a few rows.
+const STREAM_MS = 2;
 
 /** @internal */
 export class Connection {
@@ -44,9 +49,11 @@ export class Connection {
   readonly nativeError: string | undefined;
   /** The writer's TEMP objects and attached databases (see local-state.ts); none on readers. */
   readonly #local: LocalState | undefined;
+  readonly #post: PostRows;
 
-  private constructor(db: SqliteDatabase, config: WorkerConfig, natives: NativeObjects, guard: InterruptGuard, nativeError?: string) {
+  private constructor(db: SqliteDatabase, config: WorkerConfig, natives: NativeObjects, guard: InterruptGuard, post: PostRows, nativeError?: string) {
     this.#db = db;
+    this.#post = post;
     this.#config = config;
     this.#natives = natives;
     this.#cursors = new Cursors(natives);
@@ -58,8 +65,11 @@ export class Connection {
     this.#batches = new BatchRunner(db, this.#cache, guard, config.safeIntegers);
   }
 
-  /** Opens the connection, applies pragmas and runs the `setup` module. Throws on failure. */
-  static async open(config: WorkerConfig, cells: Int32Array): Promise<Connection> {
+  /**
+   * Opens the connection, applies pragmas and runs the `setup` module. Throws
+   * on failure. `post` sends chunks of a large result ahead of its answer.
+   */
+  static async open(config: WorkerConfig, cells: Int32Array, post: PostRows): Promise<Connection> {
     const db = openBetterSqlite3(config.deserialize === undefined ? config.file : deserializedImage(config.deserialize), {
       readonly: config.readonly || config.role === 'reader',
       fileMustExist: config.fileMustExist || config.role === 'reader',
@@ -89,7 +99,7 @@ export class Connection {
       db.close();
       throw err;
     }
-    return new Connection(db, config, natives, attached.guard, attached.error);
+    return new Connection(db, config, natives, attached.guard, post, attached.error);
   }
 
   /** Whether the main thread can interrupt this connection's statements. */
@@ -247,8 +257,12 @@ export class Connection {
         return rowsPayload(row === undefined ? [] : [row], mode, rebuild);
       }
       case 'all': {
+        if ((this.#lastCost.get(request.sql) ?? 0) >= STREAM_MS) {
+          const iterator = params === undefined ? stmt.iterate() : stmt.iterate(params);
+          return streamRows(request.id, iterator, mode, rebuild, this.#post, this.#natives);
+        }
         const rows = params === undefined ? stmt.all() : stmt.all(params);
-        return this.#cursors.firstChunk(request.id, rows, mode, rebuild);
+        return sendRows(request.id, rows, mode, rebuild, this.#post);
       }
       case 'iterate': {
         const iterator = params === undefined ? stmt.iterate() : stmt.iterate(params);
