@@ -80,6 +80,9 @@ export const CELL_COUNT = Cell.cancelSet + CANCEL_SLOTS;
 /** `code` of the error a worker answers for a request cancelled before it began. @internal */
 export const CANCELLED_CODE = 'THREADLITE_CANCELLED';
 
+/** An `all()` measured to take at least this many ms streams its rows (see {@link StatementRequest.stream}). @internal */
+export const STREAM_ALL_MS = 2;
+
 /** A statement execution: `all`, `get`, `run`, `iterate` (opens a cursor) or `describe`. @internal */
 export interface StatementRequest {
   id: number;
@@ -93,6 +96,13 @@ export interface StatementRequest {
   safeIntegers?: boolean;
   /** For `iterate`: rows in the first chunk. */
   count?: number;
+  /**
+   * For `all`: step the statement with an iterator and post each chunk as
+   * soon as it is full (see src/worker/row-stream.ts). Set by the pool when
+   * the statement was seen to take at least {@link STREAM_ALL_MS}; a quicker
+   * one runs as one `all()`, cheaper for a few rows.
+   */
+  stream?: boolean;
   /** For `run`: the call may be cancelled, so run a write in its own transaction (see the worker's `#atomicRun`). */
   atomic?: boolean;
   /**

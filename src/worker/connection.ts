@@ -30,10 +30,6 @@ import { type CachedStatement, StatementCache } from './statement-cache';
 // Statements observed to take longer than this are "heavy": responses already
 // computed are posted before one starts, so light results never wait behind it.
 const HEAVY_MS = 1;
-// An `all()` whose last run took longer than this is stepped with an iterator,
-// its chunks posted while it runs (see row-stream.ts); a quicker one runs as
-// one `all()`, cheaper for a few rows.
-const STREAM_MS = 2;
 
 /** @internal */
 export class Connection {
@@ -257,7 +253,7 @@ export class Connection {
         return rowsPayload(row === undefined ? [] : [row], mode, rebuild);
       }
       case 'all': {
-        if ((this.#lastCost.get(request.sql) ?? 0) >= STREAM_MS) {
+        if (request.stream === true) {
           const iterator = params === undefined ? stmt.iterate() : stmt.iterate(params);
           return streamRows(request.id, iterator, mode, rebuild, this.#post, this.#natives);
         }
