@@ -131,8 +131,7 @@ export class Pool {
     }
     const sql = 'sql' in request ? (request.sql as string) : undefined;
     const known = sql === undefined ? 0 : this.#costs.costOf(sql);
-    // An all() seen to take long streams its rows while it runs (src/worker/row-stream.ts).
-    if (request.op === 'all' && known !== undefined && known >= STREAM_ALL_MS) (request as StatementRequest).stream = true;
+    if (request.op === 'all' && (known ?? 0) >= STREAM_ALL_MS) (request as StatementRequest).stream = true; // a slow all() streams its rows
     // The second half of a bounced probe keeps the first half's place in the order of writes.
     const first = via.continuation === true ? this.#probeSeq.get(request) : undefined;
     if (first !== undefined) this.#queues.unhold(first);

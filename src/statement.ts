@@ -8,7 +8,7 @@ import type { Queryable } from './queryable';
 import { checkParams, encodeParams, type Opaque } from './params';
 import { RowIterator } from './row-iterator';
 import { type NewRequest, RowMode, type RowsPayload } from './protocol';
-import { decodeRows } from './rows';
+import { joinRows } from './streamed-rows';
 import { INTERRUPTED, NOT_INLINE } from './inline-reader';
 import { traced, workerName } from './tracing';
 import type { BindParameters, CallOptions, ColumnDefinition, IterateOptions, RunResult } from './types';
@@ -191,16 +191,4 @@ export class Statement<T = Record<string, unknown>> {
     if (this.#safeIntegers !== undefined) request.safeIntegers = this.#safeIntegers;
     return request;
   }
-}
-
-/**
- * All the rows of an answer: the chunks the worker posted ahead of it (a
- * large `all()`, see src/worker/row-stream.ts), then its own. Each chunk was
- * deserialized in its own task as it arrived; joining them is one copy.
- */
-function joinRows(last: RowsPayload, mode: RowMode): unknown[] {
-  if (last.before === undefined) return decodeRows(last, mode);
-  const parts = last.before.map((payload) => decodeRows(payload, mode));
-  parts.push(decodeRows(last, mode));
-  return ([] as unknown[]).concat(...parts);
 }

@@ -18,6 +18,7 @@ import {
   type WorkerConfig,
 } from './protocol';
 import { SETTINGS_CELLS } from './settings-protocol';
+import { attachRows, keepRows } from './streamed-rows';
 
 /** A request on its way to a worker, and who is waiting for its answer. @internal */
 export interface Dispatch {
@@ -128,7 +129,7 @@ export class WorkerHandle {
           this.interruptible = message.interruptible && this.#slot !== undefined;
           if (message.nativeError !== undefined) warnNativeOnce(`the worker could not load threadlite's native library: ${message.nativeError}`);
           this.readyAt = Date.now();
-          this.#worker.on('message', (m: ResponseMessage | RowsMessage) => (m.type === 'rows' ? this.#onRows(m) : this.#onResponses(m.responses)));
+          this.#worker.on('message', (m: ResponseMessage | RowsMessage) => (m.type === 'rows' ? keepRows(this.pending(), m) : this.#onResponses(m.responses)));
           // After the listener: adding a 'message' listener refs the worker's port again.
           if (!this.#refed) this.#worker.unref();
           resolve();
@@ -251,7 +252,6 @@ export class WorkerHandle {
     return Math.abs(Atomics.load(this.#cells, Cell.current)) === id;
   }
 
-
   /** Keeps the process alive until the thread has ended; resolves then. */
   keepAlive(): Promise<void> {
     this.#worker.ref();
@@ -315,7 +315,7 @@ export class WorkerHandle {
       this.#answered++;
       if (this.#cancelSet.size > 0) this.#cancelSet.remove(response.id);
       this.inTransaction = response.inTransaction;
-      if (dispatch.streamed !== undefined && response.ok) (response.value as RowsPayload).before = dispatch.streamed;
+      attachRows(dispatch, response);
       dispatch.onResponse(response, this);
     }
     if (this.#head > 1024 && this.#head * 2 > this.#inflight.length) {
@@ -323,18 +323,6 @@ export class WorkerHandle {
       this.#head = 0;
     }
     this.#unrefIfIdle();
-  }
-
-  /** A chunk of rows posted ahead of its request's answer: kept with the request (the oldest unanswered one). */
-  #onRows(message: RowsMessage): void {
-    if (this.state === 'exited') return;
-    this.lastProgress = performance.now();
-    for (let i = this.#head; i < this.#inflight.length; i++) {
-      const dispatch = this.#inflight[i] as Dispatch;
-      if (dispatch.request.id !== message.id) continue;
-      (dispatch.streamed ??= []).push(message.payload);
-      return;
-    }
   }
 
   #onExit(code: number): void {
