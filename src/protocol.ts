@@ -9,6 +9,7 @@ import type { SerializedError } from './errors';
 import type { OperationAction } from './operations-protocol';
 import type { Opaque } from './params';
 import type { ChangeBatch } from './settings-protocol';
+import type { MessagePort } from 'node:worker_threads';
 import type { BindParameters } from './types';
 
 /** Row shape a statement returns; mirrors better-sqlite3's raw/pluck/expand toggles. */
@@ -150,6 +151,12 @@ export interface BatchRequest {
    * inserts are one run).
    */
   groups: ReadonlyArray<BatchGroup>;
+  /**
+   * A large batch: `parts` more {@link BatchPart}s follow on `port` while the
+   * writer runs these groups, inside the same transaction; the main thread
+   * adds 1 to `posted[0]` after each (see src/batch.ts).
+   */
+  more?: { port: MessagePort; posted: SharedArrayBuffer; parts: number };
   /** Connection settings (statements) to apply before this request (see engine/connection-state.ts). */
   prelude?: readonly string[];
 }
@@ -171,6 +178,16 @@ export type BatchGroup =
       /** Stand-ins per parameter set, by index (see src/params.ts). */
       opaque?: Array<readonly [index: number, opaque: Opaque[]]>;
     };
+
+/** What a message of requests moves to the worker instead of copying: the channels of large batches. @internal */
+export function transferList(requests: readonly Request[]): MessagePort[] {
+  const ports: MessagePort[] = [];
+  for (const request of requests) if (request.op === 'batch' && request.more !== undefined) ports.push(request.more.port);
+  return ports;
+}
+
+/** A further part of a large batch (see {@link BatchRequest.more}); `abort`: the main thread could not encode it, roll back. @internal */
+export type BatchPart = { groups: BatchGroup[] } | { abort: true };
 
 /**
  * The answer to one batch group: for a statement that returns no data, the

@@ -6,9 +6,9 @@ import { Readable } from 'node:stream';
 import { captureCallerStack, deserializeError, ThreadliteError } from './errors';
 import type { InlineReader } from './inline-reader';
 import { traced, workerName } from './tracing';
-import { type BatchResult, type BatchStatement, decodeBatch, encodeBatch } from './batch';
+import { type BatchResult, type BatchStatement, decodeBatch, runBatch, summarize } from './batch';
 import { RemoteError, type Target } from './pool';
-import type { BatchGroupResult, NewRequest } from './protocol';
+import type { NewRequest } from './protocol';
 import { RowIterator } from './row-iterator';
 import { Statement } from './statement';
 import type { BindParameters, CallOptions, IterateOptions, RunResult, SqlQuery } from './types';
@@ -153,12 +153,15 @@ export abstract class Queryable {
    */
   async batch(statements: readonly BatchStatement[], options?: CallOptions): Promise<BatchResult[]> {
     if (!Array.isArray(statements)) throw new TypeError('Expected an array of statements');
-    const groups = encodeBatch(statements);
-    const summary = groups.map((g) => g.sql).join(';\n');
-    const answers = await traced('batch', summary, this.databaseName, async (trace) => {
-      const { value, worker } = await this.callWithWorker({ op: 'batch', groups }, 'write', options);
-      if (trace !== undefined) trace.worker = workerName(worker);
-      return value as BatchGroupResult[];
+    const answers = await traced('batch', summarize(statements), this.databaseName, async (trace) => {
+      let answeredBy: WorkerHandle | undefined;
+      const groups = await runBatch(statements, async (request) => {
+        const { value, worker } = await this.callWithWorker(request, 'write', options);
+        answeredBy = worker;
+        return value;
+      });
+      if (trace !== undefined && answeredBy !== undefined) trace.worker = workerName(answeredBy);
+      return groups;
     });
     return decodeBatch(answers);
   }

@@ -15,6 +15,7 @@ import {
   type RowsMessage,
   type RowsPayload,
   type StartupMessage,
+  transferList,
   type WorkerConfig,
 } from './protocol';
 import { SETTINGS_CELLS } from './settings-protocol';
@@ -189,7 +190,7 @@ export class WorkerHandle {
     const batch = this.#outbox;
     this.#outbox = [];
     try {
-      this.#worker.postMessage(batch);
+      this.#worker.postMessage(batch, transferList(batch));
     } catch {
       // Something in one request cannot be cloned (src/params.ts keeps user
       // values from getting here; this is the last line of defence). Send the
@@ -197,7 +198,7 @@ export class WorkerHandle {
       // go on in order, and the worker never sees the failed ones.
       for (const request of batch) {
         try {
-          this.#worker.postMessage([request]);
+          this.#worker.postMessage([request], transferList([request]));
         } catch (err) {
           this.#dropUnsent(request, err);
         }

@@ -55,6 +55,48 @@ test('batch: mixed shapes give exactly better-sqlite3 results, statement by stat
   assert.deepEqual(shape(await db.all('SELECT * FROM t ORDER BY id')), shape(ref.prepare('SELECT * FROM t ORDER BY id').all()));
 });
 
+test('batch: a large batch sent in parts gives exactly better-sqlite3 results', async (t) => {
+  const db = await openTemp(t);
+  const ref = new Database(':memory:');
+  t.after(() => ref.close());
+  await db.exec(SCHEMA);
+  ref.exec(SCHEMA);
+  const statements = [];
+  for (let i = 0; i < 40_000; i++) {
+    if (i % 9_000 === 8_999) statements.push(['SELECT count(*) AS n, max(id) AS top FROM t WHERE a >= ?', [i - 100]]);
+    else if (i % 5_000 === 4_999) statements.push(['INSERT INTO t(a, b) VALUES (:a, :b)', { a: i, b: 'named' }]);
+    else statements.push(['INSERT INTO t(a, b, c) VALUES (?, ?, ?)', [i, `s${i}`, i % 3 === 0 ? Buffer.from([i & 255]) : null]]);
+  }
+  const got = await db.batch(statements);
+  assert.deepEqual(shape(got), shape(referenceBatch(ref, statements)));
+  assert.deepEqual(shape(await db.all('SELECT * FROM t ORDER BY id')), shape(ref.prepare('SELECT * FROM t ORDER BY id').all()));
+});
+
+test('batch: an entry the main thread cannot encode, in a late part, leaves no row', async (t) => {
+  const db = await openTemp(t);
+  await db.exec(SCHEMA);
+  const statements = Array.from({ length: 60_000 }, (_, i) => ['INSERT INTO t(a) VALUES (?)', [i]]);
+  statements[55_000] = 42;
+  await assert.rejects(db.batch(statements), (err) => err instanceof TypeError && /batch\[55000\]/.test(err.message));
+  assert.deepEqual(await db.get('SELECT count(*) AS n FROM t'), { n: 0 });
+  assert.deepEqual(await db.run('INSERT INTO t(a) VALUES (?)', ['after']), { changes: 1, lastInsertRowid: 1 });
+});
+
+test('batch: aborted while its parts are still being sent leaves nothing; the writer goes on', async (t) => {
+  const db = await openTemp(t);
+  await db.exec(SCHEMA);
+  const controller = new AbortController();
+  const statements = Array.from({ length: 100_000 }, (_, i) => ['INSERT INTO t(a) VALUES (?)', [i]]);
+  const batch = db.batch(statements, { signal: controller.signal });
+  // Parts leave on later turns of the event loop: this abort comes before the last one.
+  setImmediate(() => controller.abort());
+  await assert.rejects(batch, { name: 'AbortError' });
+  assert.deepEqual(await db.get('SELECT count(*) AS n FROM t'), { n: 0 });
+  await db.transaction(async (tx) => tx.run('INSERT INTO t(a) VALUES (?)', ['in a transaction']));
+  assert.deepEqual(await db.all('SELECT a FROM t'), [{ a: 'in a transaction' }]);
+  assert.equal(db.stats().respawns, 0);
+});
+
 test('batch: a failure in a late statement of a large flat group leaves no row', async (t) => {
   const db = await openTemp(t);
   await db.exec(SCHEMA);
@@ -140,20 +182,32 @@ test('all(): a streamed statement timed out mid-stream rejects, and its reader s
   assert.equal(db.stats().respawns, 0);
 });
 
-test('bulk paths: a process that used them exits by itself, without close()', async (t) => {
-  const child = spawn(process.execPath, [fileURLToPath(new URL('./fixtures/bulk-exit-child.mjs', import.meta.url)), tempFile(t)], {
+/** Runs the exit fixture; resolves with its exit code and output. */
+function runChild(t, mode) {
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./fixtures/bulk-exit-child.mjs', import.meta.url)), tempFile(t), mode], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
-  const code = await new Promise((resolve) => {
+  return new Promise((resolve) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('exit', (c) => {
+    child.on('exit', (code, signal) => {
       clearTimeout(timer);
-      resolve(c);
+      resolve({ code, signal, out });
     });
   });
+}
+
+test('bulk paths: a process that used them exits by itself, without close()', async (t) => {
+  const { code, out } = await runChild(t, 'idle');
   assert.equal(code, 0, out);
   assert.match(out, /done/);
+});
+
+test('batch: process.exit() while a batch is sent in parts exits at once', async (t) => {
+  const { code, signal, out } = await runChild(t, 'mid-batch');
+  assert.equal(signal, null, out);
+  assert.equal(code, 0, out);
+  assert.match(out, /exiting/);
 });

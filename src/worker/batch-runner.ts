@@ -3,13 +3,22 @@
  * transaction (a savepoint inside an interactive one), all committed or none.
  * Runs only inside a worker thread.
  */
+import { receiveMessageOnPort } from 'node:worker_threads';
 import { decodeParams } from '../params';
-import { type BatchGroup, type BatchGroupResult, type BatchRequest, RowMode } from '../protocol';
+import { type BatchGroup, type BatchGroupResult, type BatchPart, type BatchRequest, RowMode } from '../protocol';
 import type { BindParameters, RunResult } from '../types';
 import type { InterruptGuard } from './interrupt-guard';
 import { applyMode, protoRebuild, rowsPayload } from './row-shape';
 import type { SqliteDatabase, SqliteStatement } from './sqlite-api';
 import type { CachedStatement, StatementCache } from './statement-cache';
+
+/** How often a batch waiting for its next part looks for an interrupt. */
+const WAIT_SLICE_MS = 20;
+
+/** What SQLite throws for an interrupted statement: the pool turns it into the caller's TimeoutError or AbortError. */
+function interruptedError(): Error {
+  return Object.assign(new Error('interrupted'), { name: 'SqliteError', code: 'SQLITE_INTERRUPT' });
+}
 
 /** Runs batches on one connection. @internal */
 export class BatchRunner {
@@ -35,6 +44,14 @@ export class BatchRunner {
       // Interruptible up to and including its COMMIT: an interrupted batch leaves nothing.
       this.#guard.begin(request.id);
       const results = request.groups.map((group) => this.#group(group));
+      if (request.more !== undefined) {
+        for (let part = 0; part < request.more.parts; part++) {
+          const next = this.#receive(request.id, request.more, part);
+          for (const group of next) results.push(this.#group(group));
+        }
+      }
+      // An interrupt that landed between two statements was dropped by SQLite.
+      if (this.#guard.interrupted(request.id)) throw interruptedError();
       this.#db.exec(nested ? 'RELEASE threadlite_batch' : 'COMMIT');
       return results;
     } catch (err) {
@@ -44,6 +61,31 @@ export class BatchRunner {
         this.#db.exec(nested ? 'ROLLBACK TO threadlite_batch; RELEASE threadlite_batch' : 'ROLLBACK');
       }
       throw err;
+    } finally {
+      request.more?.port.close();
+    }
+  }
+
+  /**
+   * Waits for part `index` of a large batch. The main thread posts each part
+   * and then counts it in `posted`; waiting in slices lets an interrupt (a
+   * timeout, an abort, the process exiting) stop the batch while it waits.
+   */
+  #receive(id: number, more: NonNullable<BatchRequest['more']>, index: number): BatchGroup[] {
+    const posted = new Int32Array(more.posted);
+    for (;;) {
+      const count = Atomics.load(posted, 0);
+      if (count > index) {
+        const received = receiveMessageOnPort(more.port);
+        if (received !== undefined) {
+          const part = received.message as BatchPart;
+          if ('abort' in part) throw new Error('The batch could not be sent');
+          return part.groups;
+        }
+      }
+      if (this.#guard.interrupted(id)) throw interruptedError();
+      // Counted but not yet readable (not expected: posting is synchronous): look again soon.
+      Atomics.wait(posted, 0, count, count > index ? 1 : WAIT_SLICE_MS);
     }
   }
 
