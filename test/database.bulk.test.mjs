@@ -183,8 +183,9 @@ test('all(): a streamed statement timed out mid-stream rejects, and its reader s
 });
 
 /** Runs the exit fixture; resolves with its exit code and output. */
-function runChild(t, mode) {
+function runChild(t, mode, env = {}) {
   const child = spawn(process.execPath, [fileURLToPath(new URL('./fixtures/bulk-exit-child.mjs', import.meta.url)), tempFile(t), mode], {
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -210,4 +211,11 @@ test('batch: process.exit() while a batch is sent in parts exits at once', async
   assert.equal(signal, null, out);
   assert.equal(code, 0, out);
   assert.match(out, /exiting/);
+});
+
+test('batch: without interrupt (terminate path), aborting a batch sent in parts leaves nothing; the new writer goes on', async (t) => {
+  const { code, out } = await runChild(t, 'abort-batch', { THREADLITE_TUNING: 'interrupt=0' });
+  assert.equal(code, 0, out);
+  const line = out.split('\n').find((l) => l.startsWith('{'));
+  assert.deepEqual(JSON.parse(line), { outcome: 'AbortError', n: 0, after: 20_000, cancellation: 'terminate' });
 });
