@@ -209,9 +209,8 @@ export class Pool {
   }
 
   /**
-   * Stops whatever runs on `worker` (a lease holder's statement past the
-   * transaction timeout, or work past close's grace period): each in-flight
-   * call is cancelled with `err`.
+   * Stops whatever runs on `worker` (a lease holder's statement past the transaction
+   * timeout, or work past close's grace period): each in-flight call is cancelled with `err`.
    */
   stopWork(worker: WorkerHandle, err: Error): void {
     this.#cancellation.stopWork(worker, err);
