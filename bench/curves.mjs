@@ -19,7 +19,7 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const ROWS = 100_000;
 const RUN_MS = 1000;
 const POINT = 'SELECT * FROM items WHERE id = ?';
-const IN_FLIGHT = [1, 4, 16, 64, 256];
+const IN_FLIGHT = process.env.CURVES_IN_FLIGHT ? process.env.CURVES_IN_FLIGHT.split(",").map(Number) : [1, 4, 16, 64, 256];
 const READERS = [0, 1, 2, 3, 4];
 /** A variant: how a child opens its connection. `readers` only applies to threadlite. */
 const VARIANTS = {
@@ -27,6 +27,22 @@ const VARIANTS = {
   'threadlite default': { kind: 'threadlite', options: {} },
   'threadlite inlineReads: 0': { kind: 'threadlite', options: { inlineReads: 0 } },
 };
+/**
+ * `--hybrid`: how many reads over a turn's inline budget may go to the workers
+ * while others wait (THREADLITE_TUNING=offload=N; the default is 16).
+ */
+const HYBRID_VARIANTS = {
+  'better-sqlite3': { kind: 'better-sqlite3' },
+  'offload 0 (all wait)': { kind: 'threadlite', options: {}, tuning: 'offload=0' },
+  'offload 4': { kind: 'threadlite', options: {}, tuning: 'offload=4' },
+  'offload 16 (default)': { kind: 'threadlite', options: {} },
+  'offload 64': { kind: 'threadlite', options: {}, tuning: 'offload=64' },
+  'offload 1e9 (all go)': { kind: 'threadlite', options: {}, tuning: 'offload=1000000000' },
+};
+if (process.argv.includes('--hybrid')) {
+  for (const k of Object.keys(VARIANTS)) delete VARIANTS[k];
+  Object.assign(VARIANTS, HYBRID_VARIANTS);
+}
 
 async function openVariant(name, file, readers) {
   const variant = VARIANTS[name];
@@ -39,7 +55,7 @@ async function openVariant(name, file, readers) {
   const { open } = await import('threadlite');
   const options = readers === undefined ? variant.options : { ...variant.options, readers };
   const db = await open(file, options);
-  return { get: (params) => db.get(POINT, params), close: () => db.close() };
+  return { get: (params) => db.get(POINT, params), close: () => db.close(), stats: () => db.stats().inline };
 }
 
 async function child(name, file, inFlight, readers) {
@@ -49,6 +65,7 @@ async function child(name, file, inFlight, readers) {
   const op = () => db.get([1 + Math.floor(rand() * ROWS)]);
   await runLanes({ inFlight, durationMs: 300, op });
   const r = await runLanes({ inFlight, durationMs: RUN_MS, op });
+  if (process.env.CURVES_STATS) console.error(name, inFlight, JSON.stringify(db.stats?.()));
   await db.close();
   if (r.errors) throw new Error(r.firstError);
   process.send({ qps: r.latencies.length / (r.elapsedMs / 1000), p99: percentile(r.latencies, 99) });
@@ -56,7 +73,12 @@ async function child(name, file, inFlight, readers) {
 
 function runChild(name, file, inFlight, readers) {
   return new Promise((resolve, reject) => {
-    const proc = fork(fileURLToPath(import.meta.url), ['--child', name, file, String(inFlight), String(readers)], {
+    const tuning = VARIANTS[name].tuning;
+    const env = tuning === undefined ? process.env : { ...process.env, THREADLITE_TUNING: tuning };
+    const argv = ['--child', name, file, String(inFlight), String(readers)];
+    if (process.argv.includes('--hybrid')) argv.push('--hybrid');
+    const proc = fork(fileURLToPath(import.meta.url), argv, {
+      env,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     let result;
@@ -80,7 +102,7 @@ async function main() {
   // Points: every variant at every in-flight count (default readers), and threadlite at every reader count (64 in flight).
   const points = [];
   for (const n of IN_FLIGHT) for (const v of Object.keys(VARIANTS)) points.push({ table: 'inflight', v, n, readers: 'default' });
-  for (const r of READERS) for (const v of Object.keys(VARIANTS)) if (v !== 'better-sqlite3') points.push({ table: 'readers', v, n: 64, readers: r });
+  if (!args.includes('--hybrid')) for (const r of READERS) for (const v of Object.keys(VARIANTS)) if (v !== 'better-sqlite3') points.push({ table: 'readers', v, n: 64, readers: r });
   const results = new Map(points.map((p) => [p, []]));
   try {
     for (let rep = 0; rep < reps; rep++) {
@@ -112,7 +134,7 @@ async function main() {
   const rlines = [];
   rlines.push('| readers | ' + readerNames.map((v) => `${v} q/s · p99 ms`).join(' | ') + ' |');
   rlines.push('|---:|' + readerNames.map(() => '---:').join('|') + '|');
-  for (const r of READERS) {
+  for (const r of args.includes('--hybrid') ? [] : READERS) {
     const cells = readerNames.map((v) => {
       const c = cell(points.find((p) => p.table === 'readers' && p.readers === r && p.v === v));
       return `${fmtQps(c.qps)} · ${fmtMs(c.p99)}`;

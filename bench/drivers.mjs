@@ -57,9 +57,9 @@ export const DRIVERS = {
     label: 'threadlite (default)',
     open: (file) => openThreadlite(file, {}),
   },
-  'threadlite-inline': {
-    label: 'threadlite (inlineReads: 50)',
-    open: (file) => openThreadlite(file, { inlineReads: 50 }),
+  'threadlite-no-inline': {
+    label: 'threadlite (inlineReads: 0)',
+    open: (file) => openThreadlite(file, { inlineReads: 0 }),
   },
   'node-sqlite3': {
     label: 'node-sqlite3 (sqlite3 package)',
@@ -70,6 +70,21 @@ export const DRIVERS = {
     open: async (file) => openSqlite3Api((await import('threadlite/sqlite3')).default, file),
   },
 };
+
+/**
+ * threadlite with one mechanism switched off (`THREADLITE_TUNING`, read once
+ * by src/tuning.ts at load: the trial's process gets it in its environment).
+ * Named `threadlite:<switch>`, e.g. `threadlite:pipeline=1`; see bench/ablation.mjs.
+ */
+export function tuningOf(driver) {
+  return driver.startsWith('threadlite:') ? driver.slice('threadlite:'.length) : undefined;
+}
+
+/** The driver behind a name, switched-off variants included. */
+export function driverNamed(name) {
+  if (tuningOf(name) !== undefined) return { label: `threadlite (${tuningOf(name)})`, open: (file) => openThreadlite(file, {}) };
+  return DRIVERS[name];
+}
 
 // A previous build of threadlite, for a before/after comparison in one run:
 // THREADLITE_BEFORE=<a checkout of the older commit, built> node bench/run.mjs --driver threadlite-before …

@@ -9,7 +9,7 @@ export const LABELS = {
   'better-sqlite3': 'better-sqlite3 (main thread)',
   'naive-pool': 'naive pool',
   threadlite: 'threadlite',
-  'threadlite-inline': 'threadlite inlineReads:50',
+  'threadlite-no-inline': 'threadlite inlineReads:0',
   'node-sqlite3': 'node-sqlite3',
   'threadlite-sqlite3': 'threadlite/sqlite3',
   idle: 'idle (noise floor)',
@@ -94,7 +94,7 @@ export function markdownTable(report, modules) {
 /** The first metric of each scenario, as "how many times better than better-sqlite3" on a log axis. */
 export function svgChart(report, modules) {
   const drivers = report.meta.drivers.filter((d) => d !== BASELINE);
-  const colors = { 'naive-pool': '#9e9e9e', threadlite: '#1f77b4', 'threadlite-inline': '#7fb3e0' };
+  const colors = { 'naive-pool': '#9e9e9e', threadlite: '#1f77b4', 'threadlite-no-inline': '#7fb3e0' };
   const groups = [];
   for (const [scenario, byDriver] of Object.entries(report.summary)) {
     const mod = modules[scenario];
@@ -196,23 +196,8 @@ ${markdownTable(report, modules)}
 
 ![Relative performance chart](benchmark.svg)
 ${errors.length ? `\nTrials that failed (left out of the medians and of their repetition's ratios):\n\n${errors.join('\n')}\n` : ''}
-## What each mechanism buys (switched off one at a time)
-
-Measured with \`THREADLITE_TUNING=<switch>\` (read once by \`src/tuning.ts\`; for the benchmark
-only), \`--driver threadlite --reps 2\`, 1M rows, on an otherwise idle 2-core machine; each ratio is
-paired with better-sqlite3 on the main thread in the same run.
-
-| mechanism | switch | workload | on | off |
-|---|---|---|---:|---:|
-| pipelining (64 requests in flight per worker) | \`pipeline=1\` | point reads, 64 in flight | ×0.77 | ×0.25 |
-| | | 90/10 read/write, 64 in flight | ×0.66 | ×0.22 |
-| answering every queued message in one post | \`coalesce=0\` | point reads, 64 in flight | ×0.77 | ×0.58 |
-| | | 90/10 read/write, 64 in flight | ×0.66 | ×0.50 |
-| cost-aware scheduling (heavy reads get their own readers) | \`costAware=0\` | HTTP light route p99 while heavy runs | 21.5 ms | 619 ms |
-| | | GROUP BY, 4 in flight (throughput) | ×1.90 | ×1.64 |
-| chunked transfer of large \`all()\` results | \`chunkBytes=0\` | 100k-row \`all()\`: longest main-thread stall | 16 ms | 104 ms |
-| | | 100k-row \`all()\`: time | ×1.85 | ×1.72 |
-| inline path for cheap reads (opt-in) | \`inlineReads: 50\` | point read latency, sequential | ×1.09 | ×16 |
+What each mechanism buys, switched off one at a time: [below](#what-each-mechanism-buys-switched-off-one-at-a-time)
+(\`npm run bench:ablation\`).
 
 ## Where the remaining time goes
 

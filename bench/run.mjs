@@ -14,13 +14,14 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { ensureData } from './data.mjs';
+import { tuningOf } from './drivers.mjs';
 import { median } from './lib.mjs';
 import { formatText, writeDocs } from './report.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const SCENARIOS = ['point-seq', 'point-64', 'groupby-4', 'all-100k', 'rw-90-10', 'http', 'insert-100k'];
 export const BASELINE = 'better-sqlite3';
-const ALL_DRIVERS = ['better-sqlite3', 'naive-pool', 'threadlite', 'threadlite-inline', 'node-sqlite3', 'threadlite-sqlite3'];
+const ALL_DRIVERS = ['better-sqlite3', 'naive-pool', 'threadlite', 'threadlite-no-inline', 'node-sqlite3', 'threadlite-sqlite3'];
 // An older build to compare with in the same run (see bench/drivers.mjs).
 if (process.env.THREADLITE_BEFORE) ALL_DRIVERS.push('threadlite-before');
 
@@ -42,12 +43,12 @@ function parseArgs(argv) {
     else if (a === '--from') opts.from = value();
     else if (a === '--help' || a === '-h') {
       console.log('node bench/run.mjs [--quick] [--reps N] [--scenario NAME]... [--driver NAME]... [--json FILE] [--cpu-prof] [--no-docs]');
-      console.log(`scenarios: ${SCENARIOS.join(', ')}\ndrivers: ${ALL_DRIVERS.join(', ')}`);
+      console.log(`scenarios: ${SCENARIOS.join(', ')}\ndrivers: ${ALL_DRIVERS.join(', ')}, threadlite:<THREADLITE_TUNING switch>`);
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
   for (const s of opts.scenarios) if (!SCENARIOS.includes(s)) throw new Error(`unknown scenario ${s} (${SCENARIOS.join(', ')})`);
-  for (const d of opts.drivers) if (!ALL_DRIVERS.includes(d)) throw new Error(`unknown driver ${d} (${ALL_DRIVERS.join(', ')})`);
+  for (const d of opts.drivers) if (!ALL_DRIVERS.includes(d) && tuningOf(d) === undefined) throw new Error(`unknown driver ${d} (${ALL_DRIVERS.join(', ')})`);
   if (opts.reps !== undefined && !(Number.isInteger(opts.reps) && opts.reps > 0)) throw new Error('--reps must be a positive integer');
   return opts;
 }
@@ -55,7 +56,9 @@ function parseArgs(argv) {
 function runTrial(spec, execArgv) {
   const started = Date.now();
   return new Promise((resolvePromise) => {
-    const child = fork(join(HERE, 'trial.mjs'), [JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv });
+    const tuning = tuningOf(spec.driver);
+    const env = tuning === undefined ? process.env : { ...process.env, THREADLITE_TUNING: tuning };
+    const child = fork(join(HERE, 'trial.mjs'), [JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv, env });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
@@ -135,8 +138,8 @@ async function main() {
   const reps = opts.reps ?? (opts.quick ? 2 : 3);
   const rows = opts.quick ? 200_000 : 1_000_000;
   const scenarioNames = opts.scenarios.length ? opts.scenarios : SCENARIOS;
-  // --quick leaves out the readers: 1 variant to stay under two minutes.
-  const defaults = opts.quick ? ALL_DRIVERS.filter((d) => d !== 'threadlite-inline') : ALL_DRIVERS;
+  // --quick leaves out the inlineReads: 0 variant to stay under two minutes.
+  const defaults = opts.quick ? ALL_DRIVERS.filter((d) => d !== 'threadlite-no-inline') : ALL_DRIVERS;
   const drivers = opts.drivers.length ? [...new Set([BASELINE, ...opts.drivers])] : defaults;
   const file = ensureData(rows);
   const modules = {};

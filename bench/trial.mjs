@@ -2,7 +2,7 @@
 // one line `BENCH_RESULT {json}` on stdout and exits.
 // Usage: node bench/trial.mjs '{"scenario":"point-seq","driver":"threadlite","file":"…","rows":1000000,"quick":false,"seed":1}'
 import { prng } from './data.mjs';
-import { DRIVERS } from './drivers.mjs';
+import { driverNamed } from './drivers.mjs';
 
 const spec = JSON.parse(process.argv[2]);
 const scenario = await import(`./scenarios/${spec.scenario}.mjs`);
@@ -15,7 +15,7 @@ let result;
 if (spec.driver === 'idle') {
   result = await scenario.run('idle', ctx);
 } else {
-  const driver = await DRIVERS[spec.driver].open(file);
+  const driver = await driverNamed(spec.driver).open(file);
   try {
     result = await scenario.run(driver, ctx);
   } finally {

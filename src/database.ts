@@ -3,7 +3,7 @@
  */
 import { type BackupOptions, type BackupResult, runBackup } from './backup';
 import type { ConnectionSettings } from './engine/connection-settings';
-import { InlineReader, type InlineStats } from './inline-reader';
+import { InlineReader, type InlineRoute, type InlineStats } from './inline-reader';
 import { InlineWatchdog } from './inline-watchdog';
 import { nativeStatus } from './native/interrupt';
 import {
@@ -313,17 +313,22 @@ export class Database extends Queryable {
   }
 
   /** @internal */
-  override inlineFor(sql: string, options: CallOptions | undefined): InlineReader | undefined {
+  override inlineFor(sql: string, options: CallOptions | undefined, waited = false): InlineRoute | undefined {
     const inline = this.#inline;
     if (inline === undefined || options?.signal !== undefined || options?.timeout !== undefined) return undefined;
+    // A read that waited for this turn was submitted before close(): it is answered, like queued calls.
+    if (waited && this.#pool.closed) return { reader: inline, placement: 'main' };
     // Limits hold on the workers' connections only (see settings-protocol.ts): reads go there.
     if (this.#pool.settings.limited) return undefined;
     if (this.#pool.closed || this.#pool.options.timeout > 0) return undefined;
     if (currentTransaction.getStore()?.active === true) return undefined;
-    if (!inline.accepts(sql, this.#pool.readCost(sql))) return undefined;
-    // Connection settings made on the writer since this connection last ran (see connection-state.ts).
-    const prelude = this.#pool.connectionState.catchUp(inline);
-    if (prelude !== undefined) inline.apply(prelude);
-    return inline;
+    const placement = inline.place(sql, this.#pool.readCost(sql));
+    if (placement === 'pool') return undefined;
+    if (placement === 'main') {
+      // Connection settings made on the writer since this connection last ran (see connection-state.ts).
+      const prelude = this.#pool.connectionState.catchUp(inline);
+      if (prelude !== undefined) inline.apply(prelude);
+    }
+    return { reader: inline, placement };
   }
 }

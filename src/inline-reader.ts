@@ -2,14 +2,12 @@
  * The inline path (`inlineReads`): a read-only better-sqlite3 connection on
  * the main thread for reads so cheap that a thread hop would cost several
  * times the query. A read runs here only while its observed cost stays under
- * the budget; a run over it sends that SQL back to the workers for good.
- * Everything else goes to the pool.
+ * the budget (see {@link InlineAdmission}). Everything else goes to the pool.
  *
  * Two bounds keep it from stalling the event loop: a watchdog thread
  * ({@link InlineWatchdog}) interrupts any one read past `inlineCap`, and the
  * read is re-run on a worker; and the inline work of one event-loop turn is
- * capped at `inlineCap` too, past which reads go to the pool until the loop
- * has turned (so a burst of tiny reads yields to I/O).
+ * capped ({@link InlineTurns}): past it reads wait for the next turn.
  */
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -17,6 +15,8 @@ import { deserializeError, serializeError } from './errors';
 import type { ResolvedOptions } from './options';
 import { RowMode } from './protocol';
 import type { BindParameters } from './types';
+import { InlineAdmission } from './inline-admission';
+import { InlineTurns, type TurnPlacement } from './inline-turns';
 import { InlineWatchdog } from './inline-watchdog';
 import { openBetterSqlite3, runSetup } from './worker/better-sqlite3';
 import { installedPackageRoot } from './worker-path';
@@ -42,10 +42,20 @@ export const INTERRUPTED: unique symbol = Symbol('interrupted inline');
 
 /** Statements kept prepared on the main-thread connection. */
 const CACHE_SIZE = 128;
-/** Inline runs per accounting window (see `#observe`). */
-const WINDOW = 32;
-/** Inline milliseconds per event-loop turn when `inlineCap` is 0 (no watchdog). */
-const DEFAULT_TURN_BUDGET = 2;
+
+/**
+ * Where a read goes now ({@link InlineReader.place}): run on the main thread;
+ * to the pool (not an inline read); wait for the next event-loop turn and ask
+ * again; or (benchmark switch only) to the pool as an offloaded inline read,
+ * reported with {@link InlineReader.landed}.
+ */
+export type Placement = TurnPlacement | 'pool';
+
+/** A read the inline path takes, and how (see {@link Placement}). @internal */
+export interface InlineRoute {
+  reader: InlineReader;
+  placement: Exclude<Placement, 'pool'>;
+}
 
 /** What {@link Database.stats} reports about the inline path. */
 export interface InlineStats {
@@ -57,12 +67,12 @@ export interface InlineStats {
   reads: number;
   /**
    * Reads the watchdog interrupted at the cap and that ran again on a worker.
-   * Their SQL leaves the inline path if the worker also took at least the cap.
+   * Their SQL leaves the inline path for a while if the worker also took at least the cap.
    */
   interrupted: number;
-  /** Reads sent to the pool because the current event-loop turn had used up its inline time. */
+  /** Reads that waited for a later event-loop turn because the current one had used up its inline time. */
   deferred: number;
-  /** SQL texts that left the inline path for good (over budget, interrupted, or not read-only). */
+  /** SQL texts off the inline path now (over budget or interrupted, for a while; not read-only, for good). */
   refused: number;
 }
 
@@ -89,17 +99,12 @@ export class InlineReader {
   /** Budget in milliseconds. */
   readonly #budget: number;
   readonly #statements = new Map<string, SqliteStatement>();
-  /** SQL texts that ran over budget (or cannot run here): never inline again. */
-  readonly #refused = new Set<string>();
+  readonly #admission: InlineAdmission;
+  readonly #turns: InlineTurns;
   readonly #safeIntegers: boolean;
   /** The hard cap; undefined where it cannot run (then inline runs only if asked for, uncapped, as it used to). */
   readonly #watchdog: InlineWatchdog | undefined;
-  /** Inline milliseconds one event-loop turn may spend. */
-  readonly #turnBudget: number;
-  /** Inline milliseconds spent in the current turn; reset by the `setImmediate` of `#spend`. */
-  #turnSpent = 0;
-  #turnReset: NodeJS.Immediate | undefined;
-  readonly #counts = { reads: 0, interrupted: 0, deferred: 0 };
+  readonly #counts = { reads: 0, interrupted: 0 };
   readonly #capMs: number;
 
   private constructor(db: SqliteDatabase, options: ResolvedOptions, watchdog: InlineWatchdog | undefined) {
@@ -108,8 +113,9 @@ export class InlineReader {
     this.#safeIntegers = options.safeIntegers;
     this.#watchdog = watchdog;
     this.#capMs = watchdog === undefined ? 0 : options.inlineCap;
+    this.#admission = new InlineAdmission(this.#budget, this.#capMs);
     // One turn may spend what one read may: the same bound on the longest stall.
-    this.#turnBudget = options.inlineCap > 0 ? options.inlineCap : DEFAULT_TURN_BUDGET;
+    this.#turns = new InlineTurns(options.inlineCap);
   }
 
   /**
@@ -140,17 +146,25 @@ export class InlineReader {
   }
 
   /**
-   * Whether `sql`, known to be reader-safe with a worker-measured cost of
-   * `cost` ms, may run here now.
+   * Where a read of `sql`, known to be reader-safe with a worker-measured cost
+   * of `cost` ms, goes now: the pool unless it is admitted as cheap
+   * ({@link InlineAdmission}); then as this turn's inline time allows
+   * ({@link InlineTurns.place}).
    */
-  accepts(sql: string, cost: number | undefined): boolean {
-    if (cost === undefined || cost >= this.#budget || this.#refused.has(sql) || this.#suspects.has(sql)) return false;
-    if (this.#watchdog !== undefined && !this.#watchdog.ready) return false;
-    if (this.#turnSpent >= this.#turnBudget) {
-      this.#counts.deferred++;
-      return false;
-    }
-    return true;
+  place(sql: string, cost: number | undefined): Placement {
+    if (!this.#admission.admits(sql, cost)) return 'pool';
+    if (this.#watchdog !== undefined && !this.#watchdog.ready) return 'pool';
+    return this.#turns.place();
+  }
+
+  /** Resolves once the event loop has turned (a read {@link place} told to wait asks again then). */
+  nextTurn(): Promise<void> {
+    return this.#turns.nextTurn();
+  }
+
+  /** An offloaded read ({@link place} said `'offload'`) has settled. */
+  landed(): void {
+    this.#turns.landed();
   }
 
   /**
@@ -176,7 +190,7 @@ export class InlineReader {
         stmt = this.#db.prepare(sql);
         this.#statements.set(sql, stmt);
         if (!stmt.reader || !stmt.readonly) {
-          this.#refuse(sql);
+          this.#admission.refuseForGood(sql);
           return NOT_INLINE;
         }
       }
@@ -204,12 +218,10 @@ export class InlineReader {
     }
     const interrupted = watchdog !== undefined && watchdog.end(seq);
     const elapsed = performance.now() - start;
-    this.#spend(elapsed);
     if (interrupted) {
       // Past the cap: whatever it returned or threw, the worker answers instead
-      // (a read has no side effects). Until it has, this SQL stays off the inline path.
+      // (a read has no side effects), and says how long it took there (see `rerunTook`).
       this.#counts.interrupted++;
-      this.#suspects.add(sql);
       return INTERRUPTED;
     }
     if (failed) {
@@ -217,72 +229,14 @@ export class InlineReader {
       throw deserializeError(serializeError(failure));
     }
     this.#counts.reads++;
-    this.#observe(sql, elapsed);
+    this.#admission.observe(sql, elapsed);
     return result;
   }
 
-  /**
-   * How long the worker took to re-run a read the watchdog stopped. As long as
-   * the cap or longer: the read is slow (for these parameters at least), so
-   * its SQL leaves the inline path for good. Shorter: the read was cheap and
-   * the main thread had stalled during it (preempted on a busy machine, or a
-   * garbage collection inside the call), so the SQL may run here again; a
-   * second stall costs at most the cap again.
-   */
+  /** How long a worker took to re-run a read the watchdog stopped (see {@link InlineAdmission.rerunTook}). */
   rerunTook(sql: string, elapsed: number): void {
-    if (!this.#suspects.delete(sql)) return;
-    if (elapsed >= this.#capMs) this.#refuse(sql);
+    this.#admission.rerunTook(sql, elapsed);
   }
-
-  /** SQL texts interrupted at the cap whose re-run on a worker has not finished yet: not inline meanwhile. */
-  readonly #suspects = new Set<string>();
-
-  /** Counts inline time against the current event-loop turn. */
-  #spend(elapsed: number): void {
-    this.#turnSpent += elapsed;
-    if (this.#turnReset === undefined) {
-      // The check phase comes after the poll phase: once this runs, the loop has done its I/O.
-      this.#turnReset = setImmediate(() => {
-        this.#turnReset = undefined;
-        this.#turnSpent = 0;
-      });
-      this.#turnReset.unref();
-    }
-  }
-
-  /**
-   * Counts each statement's inline runs over the budget, per window of 32
-   * runs. A statement goes back to the workers for good when a quarter of a
-   * window ran over budget (it is not cheap), or when one run takes 100 times
-   * the budget (its cost depends on its parameters). Single outliers (a page
-   * cache miss, a GC pause during the call) do not count against it.
-   */
-  #observe(sql: string, elapsed: number): void {
-    if (elapsed >= 100 * this.#budget) {
-      this.#refuse(sql);
-      return;
-    }
-    let window = this.#windows.get(sql);
-    if (window === undefined) {
-      if (this.#windows.size >= CACHE_SIZE) this.#windows.clear();
-      window = { runs: 0, over: 0 };
-      this.#windows.set(sql, window);
-    }
-    window.runs++;
-    if (elapsed >= this.#budget) window.over++;
-    if (window.over * 4 > WINDOW) this.#refuse(sql);
-    else if (window.runs >= WINDOW) {
-      window.runs = 0;
-      window.over = 0;
-    }
-  }
-
-  #refuse(sql: string): void {
-    this.#refused.add(sql);
-    this.#windows.delete(sql);
-  }
-
-  readonly #windows = new Map<string, { runs: number; over: number }>();
 
   /** Counters for {@link Database.stats}. */
   stats(): InlineStats {
@@ -291,8 +245,8 @@ export class InlineReader {
       cap: this.#capMs,
       reads: this.#counts.reads,
       interrupted: this.#counts.interrupted,
-      deferred: this.#counts.deferred,
-      refused: this.#refused.size,
+      deferred: this.#turns.counts.deferred,
+      refused: this.#admission.offPath(),
     };
   }
 
@@ -313,13 +267,14 @@ export class InlineReader {
   }
 
   /**
-   * Closes the main thread's connection, then stops the watchdog. The
+   * Lets reads waiting for a turn run, closes the main thread's connection,
+   * then stops the watchdog. The
    * connection's objects stay referenced (see `mainThreadObjects`); closing
    * finalized their SQLite statements, so what stays is small.
    */
-  close(): Promise<void> {
-    if (this.#turnReset !== undefined) clearImmediate(this.#turnReset);
+  async close(): Promise<void> {
+    await this.#turns.close();
     this.#db.close();
-    return this.#watchdog?.close() ?? Promise.resolve();
+    await this.#watchdog?.close();
   }
 }

@@ -12,7 +12,7 @@ import { changeSinkOf, ConnectionSettings } from './engine/connection-settings';
 import { CostModel, HEAVY_MS } from './engine/cost-model';
 import { Deadlines } from './engine/deadlines';
 import { triage } from './engine/triage';
-import { type Job, type Lease, type LeaseWaiter, type QueueItem, RemoteError, type Target } from './engine/job';
+import { type Answer, type Job, type Lease, type LeaseWaiter, type QueueItem, RemoteError, type Target } from './engine/job';
 import { Leases } from './engine/leases';
 import { Queues } from './engine/queues';
 import { probeThenRun, Router } from './engine/router';
@@ -109,7 +109,7 @@ export class Pool {
    * Runs a statement where the router sends it: a known route directly, an
    * unknown one as a probe first (see {@link Router.plan}).
    */
-  submitRouted(request: NewRequest & { sql: string }, options: CallOptions | undefined): Promise<{ value: unknown; worker: WorkerHandle }> {
+  submitRouted(request: NewRequest & { sql: string }, options: CallOptions | undefined): Promise<Answer> {
     const { target, probe } = this.#router.plan(request.sql);
     if (!probe) return this.submit(request, target, options);
     const timeout = options?.timeout ?? this.options.timeout;
@@ -122,7 +122,7 @@ export class Pool {
     target: Target,
     options: CallOptions | undefined,
     via: { lease?: Lease; pinned?: WorkerHandle; continuation?: boolean } = {},
-  ): Promise<{ value: unknown; worker: WorkerHandle }> {
+  ): Promise<Answer> {
     const lease = via.lease;
     if (lease?.closedBy !== undefined) return Promise.reject(lease.closedBy);
     if (lease === undefined && via.pinned === undefined && via.continuation !== true) {
@@ -323,7 +323,7 @@ export class Pool {
     if (job.cancelledBy !== undefined && !response.ok && isInterruption(response.error.code)) {
       // Stopped by our interrupt (or skipped): the caller learns why it was cancelled.
       this.#settled.settle(job, job.cancelledBy);
-    } else if (response.ok) this.#settled.settle(job, undefined, response.value, worker);
+    } else if (response.ok) this.#settled.settle(job, undefined, response.value, worker, response.cost);
     else this.#settled.settle(job, new RemoteError(response.error));
     this.#pump();
   }

@@ -4,7 +4,8 @@
  */
 import { Readable } from 'node:stream';
 import { captureCallerStack, deserializeError, ThreadliteError } from './errors';
-import type { InlineReader } from './inline-reader';
+import type { Answer } from './engine/job';
+import type { InlineRoute } from './inline-reader';
 import { traced, workerName } from './tracing';
 import { type BatchResult, type BatchStatement, decodeBatch, runBatch, summarize } from './batch';
 import { RemoteError, type Target } from './pool';
@@ -32,7 +33,7 @@ export abstract class Queryable {
     target: Destination,
     options: CallOptions | undefined,
     pinned?: WorkerHandle,
-  ): Promise<{ value: unknown; worker: WorkerHandle }>;
+  ): Promise<Answer>;
 
   /** The database file name, for traces. @internal */
   abstract get databaseName(): string;
@@ -47,8 +48,12 @@ export abstract class Queryable {
     return options?.signal !== undefined || this.timeoutOf(options) > 0;
   }
 
-  /** The main-thread connection that may run this read inline, if any (see `OpenOptions.inlineReads`). @internal */
-  inlineFor(_sql: string, _options: CallOptions | undefined): InlineReader | undefined {
+  /**
+   * Whether and how the main-thread connection takes this read (see
+   * `OpenOptions.inlineReads`); undefined: the pool. `waited`: the read was
+   * told to wait for this turn. @internal
+   */
+  inlineFor(_sql: string, _options: CallOptions | undefined, _waited?: boolean): InlineRoute | undefined {
     return undefined;
   }
 
@@ -196,7 +201,7 @@ export abstract class Queryable {
     target: Destination,
     options: CallOptions | undefined,
     pinned?: WorkerHandle,
-  ): Promise<{ value: unknown; worker: WorkerHandle }> {
+  ): Promise<Answer> {
     try {
       return await this.submit(request, target, options, pinned);
     } catch (err) {

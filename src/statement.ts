@@ -3,7 +3,6 @@
  * toggles. It lives on the main thread; each worker prepares and caches the
  * SQL itself, so one handle can run on any connection.
  */
-import { performance } from 'node:perf_hooks';
 import type { Queryable } from './queryable';
 import { checkParams, encodeParams, type Opaque } from './params';
 import { RowIterator } from './row-iterator';
@@ -98,22 +97,33 @@ export class Statement<T = Record<string, unknown>> {
     return traced(op, this.source, this.#owner.databaseName, async (trace) => {
       let rows: unknown[];
       let answeredBy: string;
-      const inline = this.#owner.inlineFor(this.source, options);
+      let route = this.#owner.inlineFor(this.source, options);
+      // This turn's inline time is spent: wait for the loop to turn, then ask again.
+      while (route?.placement === 'wait') {
+        await route.reader.nextTurn();
+        route = this.#owner.inlineFor(this.source, options, true);
+      }
+      const inline = route?.reader;
       // The inline path binds the caller's own values: better-sqlite3 sees exactly what it would see.
-      const inlined = inline?.run(this.source, op, this.#rawParams(params), this.#mode, this.#safeIntegers) ?? NOT_INLINE;
+      const inlined =
+        route?.placement === 'main' ? route.reader.run(this.source, op, this.#rawParams(params), this.#mode, this.#safeIntegers) : NOT_INLINE;
       if (inlined !== NOT_INLINE && inlined !== INTERRUPTED) {
         rows = op === 'all' ? (inlined as unknown[]) : inlined === undefined ? [] : [inlined];
         answeredBy = 'main';
       } else {
-        // A read the watchdog stopped runs again here; how long it takes tells the inline reader
-        // whether the read is slow or the main thread merely stalled (see `InlineReader.rerunTook`).
-        const rerunFrom = inlined === INTERRUPTED ? performance.now() : undefined;
+        // A read the watchdog stopped runs again here; how long the worker spent in it tells the
+        // inline reader whether the read is slow or the main thread merely stalled (see
+        // `InlineAdmission.rerunTook`).
+        let rerun: number | undefined;
         try {
-          const { value, worker } = await this.#owner.callWithWorker(request, 'routed', options);
+          const { value, worker, cost } = await this.#owner.callWithWorker(request, 'routed', options);
+          rerun = cost;
           rows = joinRows(value as RowsPayload, this.#mode);
           answeredBy = workerName(worker);
         } finally {
-          if (rerunFrom !== undefined) inline?.rerunTook(this.source, performance.now() - rerunFrom);
+          // A re-run that failed says nothing about its cost: as slow as the cap, to be safe.
+          if (inlined === INTERRUPTED) inline?.rerunTook(this.source, rerun ?? Infinity);
+          if (route?.placement === 'offload') route.reader.landed();
         }
       }
       if (trace !== undefined) {

@@ -1,19 +1,9 @@
 import assert from 'node:assert/strict';
-import diagnosticsChannel from 'node:diagnostics_channel';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { open, SqliteError } from 'threadlite';
 import { tempFile } from './helpers.mjs';
-
-/** Records which connection answered each query (from the tracing channel). */
-function watchWorkers(t) {
-  const seen = [];
-  const handlers = { start() {}, end() {}, asyncStart() {}, error() {}, asyncEnd: (trace) => seen.push([trace.sql, trace.worker]) };
-  const channel = diagnosticsChannel.tracingChannel('threadlite:query');
-  channel.subscribe(handlers);
-  t.after(() => channel.unsubscribe(handlers));
-  return (sql) => seen.filter(([s]) => s === sql).map(([, w]) => w);
-}
+import { watchWorkers } from './inline-helpers.mjs';
 
 // These tests are about what the inline path answers, so they name a budget (200 µs) and a cap
 // (1 s) that a loaded machine's hiccups (a 2 ms preemption or GC pause during a read would
@@ -99,6 +89,25 @@ test('a statement whose cost depends on its parameters goes back to the workers 
   assert.ok(db.stats().inline.interrupted >= 1, `interrupted: ${db.stats().inline.interrupted}`);
   assert.deepEqual(await db.get(sql, [2, 2]), { c: 4 });
   assert.notEqual(workers(sql).at(-1), 'main', 'the statement left the inline path for good');
+});
+
+test('a statement refused after a heavy run comes back inline once its refusal (1 s) has passed and its cost is cheap again', async (t) => {
+  const workers = watchWorkers(t);
+  const { db } = await setup(t, { inlineCap: 2 });
+  const sql = 'SELECT count(*) AS c FROM n a, n b WHERE a.x < ? AND b.x < ?';
+  await warm(db, sql, [2, 2]);
+  assert.deepEqual(await db.get(sql, [2000, 2000]), { c: 4_000_000 });
+  const refusedAt = performance.now();
+  assert.equal(db.stats().inline.refused, 1);
+  // Cheap runs on the workers bring the pool's cost estimate back under the budget.
+  for (let i = 0; i < 40; i++) assert.deepEqual(await db.get(sql, [2, 2]), { c: 4 });
+  const early = workers(sql).slice(-40);
+  if (performance.now() - refusedAt < 1000) assert.ok(early.every((w) => w !== 'main'), early.join());
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, 1100 - (performance.now() - refusedAt))));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(await db.get(sql, [3, 3]), { c: 9 });
+  assert.equal(workers(sql).at(-1), 'main', 'back on the inline path');
+  assert.equal(db.stats().inline.refused, 0);
 });
 
 test('errors from the inline path are the pool\'s error classes', async (t) => {

@@ -5,7 +5,6 @@
 // run; and neither the watchdog nor the inline connection keeps a process alive.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import diagnosticsChannel from 'node:diagnostics_channel';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -13,62 +12,17 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { open, SqliteError } from 'threadlite';
 import { tempFile } from './helpers.mjs';
+import { longestStall, warmInline, watchWorkers } from './inline-helpers.mjs';
 
 const COUNT = 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ?) SELECT count(*) AS n FROM c';
 const WATCHDOG = Symbol.for('threadlite.inlineWatchdog');
 const hookSetup = new URL('./fixtures/inline-hook-setup.mjs', import.meta.url);
 const child = fileURLToPath(new URL('./fixtures/inline-child.mjs', import.meta.url));
 
-/** Records which connection answered each query (from the tracing channel). */
-function watchWorkers(t) {
-  const seen = [];
-  const handlers = { start() {}, end() {}, asyncStart() {}, error() {}, asyncEnd: (trace) => seen.push([trace.sql, trace.worker]) };
-  const channel = diagnosticsChannel.tracingChannel('threadlite:query');
-  channel.subscribe(handlers);
-  t.after(() => channel.unsubscribe(handlers));
-  return (sql) => seen.filter(([s]) => s === sql).map(([, w]) => w);
-}
-
 async function openTemp(t, options = {}) {
   const db = await open(tempFile(t), { readers: 1, ...options });
   t.after(() => db.close());
   return db;
-}
-
-/** Runs a read until it answers on the main thread (the pool must first learn its route and cost). */
-async function warmInline(db, workers, sql, params) {
-  for (let i = 0; i < 200; i++) {
-    await db.get(sql, params);
-    if (workers(sql).at(-1) === 'main') {
-      // A fresh event-loop turn: the warm-up must not leave the caller's next read
-      // beyond the per-turn inline budget (on a loaded machine it did).
-      await new Promise((resolve) => setImmediate(resolve));
-      return;
-    }
-  }
-  assert.fail(`${sql} never ran inline: ${workers(sql).slice(-5).join()}`);
-}
-
-/** The longest gap between ticks of a 1 ms interval while `fn` runs, and its result. */
-async function longestStall(fn) {
-  let last = performance.now();
-  let longest = 0;
-  const probe = setInterval(() => {
-    const now = performance.now();
-    longest = Math.max(longest, now - last);
-    last = now;
-  }, 1);
-  await new Promise((resolve) => setTimeout(resolve, 5));
-  longest = 0;
-  last = performance.now();
-  try {
-    const value = await fn();
-    // One more macrotask, so the probe sees a gap that a synchronous call left behind.
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    return { value, longest };
-  } finally {
-    clearInterval(probe);
-  }
 }
 
 /** The native addon, loaded as threadlite loads it (the same file: one copy of its slots). */
@@ -171,7 +125,7 @@ test('a late interrupt never reaches the next read: only the read it was aimed a
   assert.equal(workers(other).at(-1), 'main');
 });
 
-test('a burst of tiny inline reads yields to the event loop (per-turn cap)', async (t) => {
+test('a burst of tiny inline reads yields to the event loop (per-turn cap) and carries on inline', async (t) => {
   const workers = watchWorkers(t);
   // Generous limits: on a loaded machine a point read can exceed 50 µs often enough to be
   // refused, and a preempted one can pass 2 ms (then the watchdog rightly sends it away).
@@ -188,13 +142,76 @@ test('a burst of tiny inline reads yields to the event loop (per-turn cap)', asy
   setTimeout(() => (timerAt = i), 1);
   for (; i < 10_000; i++) assert.deepEqual(await db.get(sql, [1]), { v: 'one' });
   const after = db.stats().inline;
-  t.diagnostic(`setImmediate ran after ${immediateAt} reads, a 1 ms timer after ${timerAt}; ${after.reads - before.reads} inline, ${after.deferred - before.deferred} deferred`);
+  const interrupted = after.interrupted - before.interrupted;
+  t.diagnostic(`setImmediate ran after ${immediateAt} reads, a 1 ms timer after ${timerAt}; ${after.reads - before.reads} inline, ${after.deferred - before.deferred} waited a turn, ${interrupted} interrupted`);
   assert.ok(immediateAt >= 0 && immediateAt < 10_000, `setImmediate ran after ${immediateAt} of 10,000 reads`);
   assert.ok(timerAt >= 0 && timerAt < 10_000, `a 1 ms timer ran after ${timerAt} of 10,000 reads`);
-  assert.ok(after.deferred > before.deferred, 'some reads went to the pool to let the loop turn');
-  const answers = workers(sql).slice(-10_000);
-  const firstAway = answers.indexOf('reader:1');
-  assert.ok(firstAway > 0 && answers.indexOf('main', firstAway) > firstAway, 'inline resumed once the loop had turned');
+  assert.ok(after.deferred > before.deferred, 'some reads waited for the loop to turn');
+  // They waited and then ran inline: none paid a worker's round trip, save reads the
+  // watchdog stopped (a preempted main thread on a loaded machine) and their re-runs.
+  const away = workers(sql).slice(-10_000).filter((w) => w !== 'main').length;
+  assert.ok(away <= interrupted, `${away} of 10,000 reads answered by a worker, ${interrupted} interrupted`);
+});
+
+test('many reads in flight over the turn budget wait a turn each and all answer on the main thread', async (t) => {
+  const workers = watchWorkers(t);
+  const db = await openTemp(t, { inlineReads: 1000, inlineCap: 5 });
+  await db.exec('CREATE TABLE t(id INTEGER PRIMARY KEY, v INTEGER); WITH RECURSIVE s(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM s WHERE x < 100) INSERT INTO t SELECT x, x * 2 FROM s');
+  const sql = 'SELECT v FROM t WHERE id = ?';
+  await warmInline(db, workers, sql, [1]);
+  const before = db.stats().inline;
+  // 64 callers, each 100 reads: 6,400 reads in a few turns' worth of inline time.
+  const lanes = Array.from({ length: 64 }, async (_, lane) => {
+    for (let i = 0; i < 100; i++) {
+      const id = 1 + ((lane + i) % 100);
+      assert.deepEqual(await db.get(sql, [id]), { v: id * 2 });
+    }
+  });
+  let turns = 0;
+  const ticker = setInterval(() => turns++, 0);
+  await Promise.all(lanes);
+  clearInterval(ticker);
+  const after = db.stats().inline;
+  const interrupted = after.interrupted - before.interrupted;
+  assert.ok(after.deferred > before.deferred, 'reads waited for the next turn');
+  assert.ok(turns > 0, 'timers ran while the reads were in flight');
+  // Save that a read the watchdog stopped (a preempted main thread) sends every lane's next
+  // read to a worker until its re-run has answered (its SQL is suspect meanwhile).
+  const away = workers(sql).slice(-6400).filter((w) => w !== 'main').length;
+  assert.ok(away <= interrupted * 64, `${away} of 6,400 reads answered by a worker, ${interrupted} interrupted`);
+});
+
+test('reads waiting for the next turn when close() is called are answered, then the pool closes', async (t) => {
+  const workers = watchWorkers(t);
+  // A cap a loaded machine's preemptions rarely reach: an interrupted read would make its SQL
+  // suspect, and the calls after it would go to the pool instead of waiting.
+  const db = await openTemp(t, { inlineReads: 1000, inlineCap: 20 });
+  await db.exec('CREATE TABLE t(id INTEGER PRIMARY KEY, v INTEGER); INSERT INTO t VALUES (1, 2)');
+  const sql = 'SELECT v FROM t WHERE id = ?';
+  let reads = [];
+  for (let attempt = 0; attempt < 5; attempt++) {
+    await warmInline(db, workers, sql, [1]);
+    const before = db.stats().inline;
+    // Inline reads run synchronously inside the call: 40 ms of calls in one turn spend its
+    // inline time (20 ms), and the reads after that wait for the next turn.
+    reads = [];
+    const start = performance.now();
+    while (performance.now() - start < 40) reads.push(db.get(sql, [1]));
+    const after = db.stats().inline;
+    if (after.interrupted === before.interrupted) {
+      assert.ok(after.deferred > before.deferred, 'some reads wait for the next turn');
+      break;
+    }
+    t.diagnostic(`attempt ${attempt}: the watchdog interrupted a read (a preempted main thread); again`);
+    await Promise.all(reads);
+    reads = [];
+  }
+  assert.ok(reads.length > 0, 'five attempts were interrupted');
+  const closing = db.close();
+  assert.deepEqual(await Promise.all(reads), reads.map(() => ({ v: 2 })));
+  await closing;
+  assert.equal(workers(sql).slice(-reads.length).filter((w) => w !== 'main').length, 0);
+  await assert.rejects(db.get(sql, [1]), { name: 'PoolClosedError' });
 });
 
 test('inlineCap is validated like the other options', async (t) => {

@@ -3,7 +3,7 @@ import { median, now } from '../lib.mjs';
 
 export const title = 'Point read by primary key, sequential';
 export const metrics = [
-  { key: 'latencyUs', label: 'median latency', unit: 'µs', better: 'lower', target: { max: 3 } },
+  { key: 'latencyUs', label: 'median latency', unit: 'µs', better: 'lower', target: { max: 1.5 } },
   { key: 'qps', label: 'throughput', unit: 'q/s', better: 'higher' },
 ];
 const SQL = 'SELECT * FROM items WHERE id = ?';

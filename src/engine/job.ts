@@ -24,6 +24,13 @@ export class Lease {
   constructor(readonly worker: WorkerHandle) {}
 }
 
+/** A call's answer: its value, the worker that gave it, and (for a statement) that worker's milliseconds in it. @internal */
+export interface Answer {
+  value: unknown;
+  worker: WorkerHandle;
+  cost?: number;
+}
+
 /** One call on its way through the pool. @internal */
 export interface Job extends Dispatch {
   readonly request: Request;
@@ -49,7 +56,7 @@ export interface Job extends Dispatch {
   cancelledBy: Error | undefined;
   /** Terminates the worker if the interrupted statement does not stop (see INTERRUPT_GRACE_MS). */
   graceTimer: NodeJS.Timeout | undefined;
-  readonly resolve: (response: { value: unknown; worker: WorkerHandle }) => void;
+  readonly resolve: (answer: Answer) => void;
   readonly reject: (err: unknown) => void;
   disarm: (() => void) | undefined;
   /** Receives the rows the request changed, before the call settles (see `CHANGE_SINK`). */

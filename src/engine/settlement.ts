@@ -46,8 +46,8 @@ export class Settlement {
     this.#alive = undefined;
   }
 
-  /** Resolves a call with `value` (answered by `worker`), or rejects it with `err`. */
-  settle(job: Job, err: unknown, value?: unknown, worker?: WorkerHandle): void {
+  /** Resolves a call with `value` (answered by `worker` in `cost` ms), or rejects it with `err`. */
+  settle(job: Job, err: unknown, value?: unknown, worker?: WorkerHandle, cost?: number): void {
     if (job.settled) return;
     job.settled = true;
     this.#done();
@@ -59,7 +59,7 @@ export class Settlement {
     if (err === undefined) {
       // A bounced probe is half of one call: the call counts when its second half settles.
       if (!isBounced(value)) this.#counters.completed++;
-      job.resolve({ value, worker: worker as WorkerHandle });
+      job.resolve({ value, worker: worker as WorkerHandle, cost });
     } else {
       this.#counters.failure(err);
       job.reject(err);

@@ -1,0 +1,116 @@
+/**
+ * Which SQL texts may run on the main-thread connection (`inlineReads`): those
+ * whose measured cost stays under the budget. Runs over it, and reads the
+ * watchdog stopped whose re-run on a worker was slow too, take a text off the
+ * inline path for a while; a clean window of runs forgives it.
+ */
+import { performance } from 'node:perf_hooks';
+
+/** Inline runs per accounting window (see {@link InlineAdmission.observe}). */
+const WINDOW = 32;
+/** Windows kept; past this many SQL texts, the counts start over (they are only a guard). */
+const MAX_WINDOWS = 128;
+
+/**
+ * How long a refused SQL text stays off the inline path: 1 s after its first
+ * refusal, doubling with each refusal after it was let back, up to a minute;
+ * a full window of clean runs forgets its refusals. Not for good: on a busy
+ * machine a cheap read is refused now and then (preempted in the middle, a
+ * GC pause), and the watchdog bounds what letting a slow one back costs: one
+ * stall of the cap per re-admission.
+ */
+const REFUSAL_MS = { first: 1000, max: 60_000 };
+
+/** @internal */
+export class InlineAdmission {
+  /** Budget in milliseconds. */
+  readonly #budget: number;
+  /** The watchdog's cap in milliseconds (0: none). */
+  readonly #capMs: number;
+  /** SQL texts off the inline path until `until` (performance.now() ms), and their refusals since a clean window. */
+  readonly #refused = new Map<string, { until: number; strikes: number }>();
+  readonly #windows = new Map<string, { runs: number; over: number }>();
+
+  constructor(budgetMs: number, capMs: number) {
+    this.#budget = budgetMs;
+    this.#capMs = capMs;
+  }
+
+  /** Whether `sql`, with a worker-measured cost of `cost` ms, may run inline now. */
+  admits(sql: string, cost: number | undefined): boolean {
+    if (cost === undefined || cost >= this.#budget) return false;
+    const refusal = this.#refused.get(sql);
+    return refusal === undefined || performance.now() >= refusal.until;
+  }
+
+  /**
+   * Counts a statement's inline runs over the budget, per window of 32 runs.
+   * A statement goes back to the workers (for a while) when a quarter of a
+   * window ran over budget (it is not cheap), or, without a watchdog, when
+   * one run takes 100 times the budget (its cost depends on its parameters;
+   * with a watchdog such a run is stopped at the cap and judged by its re-run,
+   * and one that finished unstopped that slow was a preempted main thread).
+   * Single outliers (a page cache miss, a GC pause during the call) do not
+   * count against it.
+   */
+  observe(sql: string, elapsed: number): void {
+    if (this.#capMs === 0 && elapsed >= 100 * this.#budget) {
+      this.#refuse(sql);
+      return;
+    }
+    let window = this.#windows.get(sql);
+    if (window === undefined) {
+      if (this.#windows.size >= MAX_WINDOWS) this.#windows.clear();
+      window = { runs: 0, over: 0 };
+      this.#windows.set(sql, window);
+    }
+    window.runs++;
+    if (elapsed >= this.#budget) window.over++;
+    if (window.over * 4 > WINDOW) this.#refuse(sql);
+    else if (window.runs >= WINDOW) {
+      // A clean window: whatever refusals this SQL had are forgiven.
+      this.#refused.delete(sql);
+      window.runs = 0;
+      window.over = 0;
+    }
+  }
+
+  /**
+   * How long a worker spent re-running a read the watchdog stopped. As long
+   * as the cap or longer: the read is slow (for these parameters at least),
+   * so its SQL leaves the inline path for a while. Shorter: the read was
+   * cheap and the main thread had stalled during it (preempted on a busy
+   * machine, or a garbage collection inside the call), so the SQL stays.
+   * Other reads of it run inline meanwhile, not held back until the verdict
+   * (on a loaded machine that sent every caller's reads to the workers after
+   * each preemption): each is still stopped at the cap, and the first one
+   * stopped spends its turn's inline time, so the others wait for later turns.
+   */
+  rerunTook(sql: string, cost: number): void {
+    if (cost < this.#capMs) return;
+    // Concurrent re-runs of one slow text are one refusal, not several.
+    const refusal = this.#refused.get(sql);
+    if (refusal === undefined || performance.now() >= refusal.until) this.#refuse(sql);
+  }
+
+  /** `sql` can never run inline (it writes, or returns no rows). */
+  refuseForGood(sql: string): void {
+    this.#refuse(sql, Infinity);
+  }
+
+  /** How many SQL texts are off the inline path now. */
+  offPath(): number {
+    const now = performance.now();
+    let n = 0;
+    for (const { until } of this.#refused.values()) if (now < until) n++;
+    return n;
+  }
+
+  /** Takes `sql` off the inline path for `ms`; by default 1 s, doubling per refusal since its last clean window. */
+  #refuse(sql: string, ms?: number): void {
+    const strikes = (this.#refused.get(sql)?.strikes ?? 0) + 1;
+    const span = ms ?? Math.min(REFUSAL_MS.first * 2 ** (strikes - 1), REFUSAL_MS.max);
+    this.#refused.set(sql, { until: performance.now() + span, strikes });
+    this.#windows.delete(sql);
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * The inline path's share of each event-loop turn. Once `inlineCap`
+ * milliseconds have passed since a turn's first inline read (the same bound
+ * on the longest stall as one read's), reads wait for the next turn so the
+ * loop does its I/O first, then run inline. Wall time, not time in SQLite:
+ * the caller's code between reads and the calls' own overhead block the loop
+ * too (measured: a point read's call costs 2-4 times its time in SQLite). They do not go to a worker instead: measured on 2
+ * cores, a read answered by a worker costs the main thread as much as running
+ * it inline (7–17 µs against 9–11 µs of event-loop time per point read), and
+ * its round trip far more (docs/benchmark.md, "Hybrid execution").
+ */
+import { performance } from 'node:perf_hooks';
+import { TUNING } from './tuning';
+
+/** Inline milliseconds per event-loop turn when `inlineCap` is 0 (no watchdog). */
+const DEFAULT_TURN_BUDGET = 2;
+
+/**
+ * Benchmark switch (`THREADLITE_TUNING=offload=N`): up to N reads over a
+ * turn's budget go to the workers at once while others wait (hybrid
+ * execution). 0 by default: on the machines measured, it lost (see above).
+ */
+const OFFLOAD_IN_FLIGHT = TUNING.offload;
+
+/** Where a cheap read goes in this turn: the main thread, the next turn, or a worker (offloaded). @internal */
+export type TurnPlacement = 'main' | 'wait' | 'offload';
+
+/** @internal */
+export class InlineTurns {
+  /** Inline milliseconds one event-loop turn may spend. */
+  readonly #budget: number;
+  /** When the current turn's first inline read began (performance.now() ms); cleared in the turn's check phase. */
+  #since: number | undefined;
+  #reset: NodeJS.Immediate | undefined;
+  /** Reads waiting for the next turn ({@link nextTurn}), and the promise they wait on. */
+  #waiters = 0;
+  #nextTurn: Promise<void> | undefined;
+  /** Offloaded reads not answered yet. */
+  #inFlight = 0;
+  /** Reads that waited for a later turn; reads offloaded (benchmark switch). */
+  readonly counts = { deferred: 0, offloaded: 0 };
+
+  constructor(capMs: number) {
+    this.#budget = capMs > 0 ? capMs : DEFAULT_TURN_BUDGET;
+  }
+
+  /**
+   * Where a cheap read goes now: the main thread while this turn has inline
+   * time left; else it waits for the next turn (with the `offload` switch,
+   * while other reads already wait, up to N go to the workers instead; a lone
+   * caller never offloads: waiting a turn costs microseconds, a round trip
+   * far more).
+   */
+  place(): TurnPlacement {
+    if (this.#since === undefined) {
+      this.#since = performance.now();
+      // The check phase comes after the poll phase: once this runs, the loop has done its I/O.
+      this.#reset = setImmediate(() => {
+        this.#reset = undefined;
+        this.#since = undefined;
+      });
+      this.#reset.unref();
+      return 'main';
+    }
+    if (performance.now() - this.#since < this.#budget) return 'main';
+    if (this.#waiters > 0 && this.#inFlight < OFFLOAD_IN_FLIGHT) {
+      this.#inFlight++;
+      this.counts.offloaded++;
+      return 'offload';
+    }
+    this.counts.deferred++;
+    return 'wait';
+  }
+
+  /**
+   * Resolves in the loop's next check phase, after its poll for I/O and after
+   * the turn's budget was reset (that immediate was queued first, with the
+   * turn's first inline read). Every read that waits in
+   * one turn shares one immediate; it is referenced, so a waiting read keeps
+   * the process alive like any accepted call.
+   */
+  nextTurn(): Promise<void> {
+    this.#waiters++;
+    this.#nextTurn ??= new Promise((resolve) =>
+      setImmediate(() => {
+        this.#nextTurn = undefined;
+        this.#waiters = 0;
+        resolve();
+      }),
+    );
+    return this.#nextTurn;
+  }
+
+  /** An offloaded read has settled. */
+  landed(): void {
+    this.#inFlight--;
+  }
+
+  /**
+   * Resolves once no read waits for a turn: the pool is closing, and reads
+   * that waited were submitted before it (they run inline when they resume,
+   * see `Database.inlineFor`). Then stops resetting the budget.
+   */
+  async close(): Promise<void> {
+    // Reads that waited register before this await, so they run first.
+    while (this.#nextTurn !== undefined) await this.#nextTurn;
+    if (this.#reset !== undefined) clearImmediate(this.#reset);
+  }
+}
