@@ -94,6 +94,28 @@ export function encodeParams(params: unknown): WireParams {
   return { params: out as BindParameters, opaque: opaque.length === 0 ? undefined : opaque };
 }
 
+/**
+ * Appends the elements of a positional parameter array to `out` when
+ * {@link encodeParams} would send the array unchanged (not a Proxy, no
+ * element that needs a stand-in), and says whether it did; on false, `out`
+ * is as it was. Lets `batch()` send many parameter sets as one flat array:
+ * one array of primitives clones in about half the time of as many small
+ * arrays (docs/benchmark.md, "Bulk paths"). @internal
+ */
+export function pushFlat(params: unknown, out: unknown[]): boolean {
+  if (!Array.isArray(params) || isProxy(params)) return false;
+  const start = out.length;
+  for (let i = 0; i < params.length; i++) {
+    const value: unknown = params[i];
+    if (standIn(value) !== undefined) {
+      out.length = start;
+      return false;
+    }
+    out.push(value);
+  }
+  return true;
+}
+
 /** Puts the stand-ins back (worker): values that better-sqlite3 refuses exactly as it refused the originals. @internal */
 export function decodeParams(params: BindParameters | undefined, opaque: ReadonlyArray<Opaque> | undefined): unknown {
   if (opaque === undefined) return params;

@@ -22,7 +22,7 @@ import { Counters, type PoolStats } from './engine/stats';
 import { Supervisor } from './engine/supervisor';
 import { nativeStatusWarnOnce } from './native/interrupt';
 import type { ResolvedOptions } from './options';
-import { type NewRequest, type Request, type Response } from './protocol';
+import { type NewRequest, type Request, type Response, STREAM_ALL_MS, type StatementRequest } from './protocol';
 import { TUNING } from './tuning';
 import type { CallOptions } from './types';
 import type { ExitReport, WorkerHandle } from './worker-handle';
@@ -131,6 +131,7 @@ export class Pool {
     }
     const sql = 'sql' in request ? (request.sql as string) : undefined;
     const known = sql === undefined ? 0 : this.#costs.costOf(sql);
+    if (request.op === 'all' && (known ?? 0) >= STREAM_ALL_MS) (request as StatementRequest).stream = true; // a slow all() streams its rows
     // The second half of a bounced probe keeps the first half's place in the order of writes.
     const first = via.continuation === true ? this.#probeSeq.get(request) : undefined;
     if (first !== undefined) this.#queues.unhold(first);
@@ -208,9 +209,8 @@ export class Pool {
   }
 
   /**
-   * Stops whatever runs on `worker` (a lease holder's statement past the
-   * transaction timeout, or work past close's grace period): each in-flight
-   * call is cancelled with `err`.
+   * Stops whatever runs on `worker` (a lease holder's statement past the transaction
+   * timeout, or work past close's grace period): each in-flight call is cancelled with `err`.
    */
   stopWork(worker: WorkerHandle, err: Error): void {
     this.#cancellation.stopWork(worker, err);

@@ -9,6 +9,7 @@ import type { SerializedError } from './errors';
 import type { OperationAction } from './operations-protocol';
 import type { Opaque } from './params';
 import type { ChangeBatch } from './settings-protocol';
+import type { MessagePort } from 'node:worker_threads';
 import type { BindParameters } from './types';
 
 /** Row shape a statement returns; mirrors better-sqlite3's raw/pluck/expand toggles. */
@@ -80,6 +81,9 @@ export const CELL_COUNT = Cell.cancelSet + CANCEL_SLOTS;
 /** `code` of the error a worker answers for a request cancelled before it began. @internal */
 export const CANCELLED_CODE = 'THREADLITE_CANCELLED';
 
+/** An `all()` measured to take at least this many ms streams its rows (see {@link StatementRequest.stream}). @internal */
+export const STREAM_ALL_MS = 2;
+
 /** A statement execution: `all`, `get`, `run`, `iterate` (opens a cursor) or `describe`. @internal */
 export interface StatementRequest {
   id: number;
@@ -93,6 +97,13 @@ export interface StatementRequest {
   safeIntegers?: boolean;
   /** For `iterate`: rows in the first chunk. */
   count?: number;
+  /**
+   * For `all`: step the statement with an iterator and post each chunk as
+   * soon as it is full (see src/worker/row-stream.ts). Set by the pool when
+   * the statement was seen to take at least {@link STREAM_ALL_MS}; a quicker
+   * one runs as one `all()`, cheaper for a few rows.
+   */
+  stream?: boolean;
   /** For `run`: the call may be cancelled, so run a write in its own transaction (see the worker's `#atomicRun`). */
   atomic?: boolean;
   /**
@@ -135,19 +146,48 @@ export interface BatchRequest {
   id: number;
   op: 'batch';
   /**
-   * Runs of consecutive statements with the same SQL text: the text crosses
-   * once per run, not once per statement (100k inserts are one run).
-   * `params[i]` is `null` for a statement without parameters.
+   * Runs of consecutive statements with the same SQL text and parameter
+   * shape: the text crosses once per run, not once per statement (100k
+   * inserts are one run).
    */
-  groups: ReadonlyArray<{
-    sql: string;
-    params: ReadonlyArray<BindParameters | null>;
-    /** Stand-ins per parameter set, by index (see src/params.ts). */
-    opaque?: ReadonlyArray<readonly [index: number, opaque: Opaque[]]>;
-  }>;
+  groups: ReadonlyArray<BatchGroup>;
+  /**
+   * A large batch: `parts` more {@link BatchPart}s follow on `port` while the
+   * writer runs these groups, inside the same transaction; the main thread
+   * adds 1 to `posted[0]` after each (see src/batch.ts).
+   */
+  more?: { port: MessagePort; posted: SharedArrayBuffer; parts: number };
   /** Connection settings (statements) to apply before this request (see engine/connection-state.ts). */
   prelude?: readonly string[];
 }
+
+/**
+ * One run of a batch. `flat`: `count` statements whose positional parameters
+ * (`arity` each, no stand-ins) lie one after another in `values` — one array
+ * of primitives clones far faster than `count` small arrays. `sets`: one
+ * parameter set per statement (`null` = none), for named parameters and
+ * values that need stand-ins.
+ * @internal
+ */
+export type BatchGroup =
+  | { sql: string; kind: 'flat'; arity: number; count: number; values: unknown[] }
+  | {
+      sql: string;
+      kind: 'sets';
+      params: Array<BindParameters | null>;
+      /** Stand-ins per parameter set, by index (see src/params.ts). */
+      opaque?: Array<readonly [index: number, opaque: Opaque[]]>;
+    };
+
+/** What a message of requests moves to the worker instead of copying: the channels of large batches. @internal */
+export function transferList(requests: readonly Request[]): MessagePort[] {
+  const ports: MessagePort[] = [];
+  for (const request of requests) if (request.op === 'batch' && request.more !== undefined) ports.push(request.more.port);
+  return ports;
+}
+
+/** A further part of a large batch (see {@link BatchRequest.more}); `abort`: the main thread could not encode it, roll back. @internal */
+export type BatchPart = { groups: BatchGroup[] } | { abort: true };
 
 /**
  * The answer to one batch group: for a statement that returns no data, the
@@ -196,6 +236,8 @@ export interface RowsPayload {
   done?: boolean;
   /** For cursors: the statement failed after producing `rows`; the cursor is closed. */
   error?: SerializedError;
+  /** Set on the main thread: the chunks that came before this one as {@link RowsMessage}s, in order. */
+  before?: RowsPayload[];
 }
 
 /** @internal */
@@ -252,4 +294,17 @@ export type StartupMessage =
 export interface ResponseMessage {
   type: 'responses';
   responses: Response[];
+}
+
+/**
+ * A chunk of a large `all()` result, posted by the worker ahead of the
+ * request's answer (see src/worker/row-stream.ts). The main thread keeps the
+ * chunks with the request and hands them over with the answer
+ * ({@link RowsPayload.before}), or drops them if the request fails.
+ * @internal
+ */
+export interface RowsMessage {
+  type: 'rows';
+  id: number;
+  payload: RowsPayload;
 }

@@ -7,20 +7,15 @@ import { captureCallerStack, deserializeError, ThreadliteError } from './errors'
 import type { Answer } from './engine/job';
 import type { InlineRoute } from './inline-reader';
 import { traced, workerName } from './tracing';
-import { encodeParams, type Opaque } from './params';
+import { type BatchResult, type BatchStatement, decodeBatch, runBatch, summarize } from './batch';
 import { RemoteError, type Target } from './pool';
-import { type BatchGroupResult, type NewRequest, RowMode } from './protocol';
+import type { NewRequest } from './protocol';
 import { RowIterator } from './row-iterator';
-import { decodeRows } from './rows';
 import { Statement } from './statement';
 import type { BindParameters, CallOptions, IterateOptions, RunResult, SqlQuery } from './types';
 import type { WorkerHandle } from './worker-handle';
 
-/** One entry of {@link Queryable.batch}: SQL text alone, or SQL text and its parameters. */
-export type BatchStatement = string | readonly [sql: string, params?: BindParameters];
-
-/** One result of {@link Queryable.batch}: rows for a statement that returns data, else a {@link RunResult}. */
-export type BatchResult = RunResult | unknown[];
+export type { BatchResult, BatchStatement };
 
 export type { NewRequest };
 
@@ -163,35 +158,17 @@ export abstract class Queryable {
    */
   async batch(statements: readonly BatchStatement[], options?: CallOptions): Promise<BatchResult[]> {
     if (!Array.isArray(statements)) throw new TypeError('Expected an array of statements');
-    // Consecutive statements with the same SQL travel as one group.
-    const groups: Array<{ sql: string; params: Array<BindParameters | null>; opaque?: Array<readonly [number, Opaque[]]> }> = [];
-    let last: (typeof groups)[number] | undefined;
-    for (let i = 0; i < statements.length; i++) {
-      const entry = statements[i];
-      const [sql, params] = typeof entry === 'string' ? [entry] : Array.isArray(entry) ? entry : [];
-      if (typeof sql !== 'string') throw new TypeError(`batch[${i}] must be a SQL string or a [sql, params] pair`);
-      const wire = encodeParams(params);
-      if (last === undefined || last.sql !== sql) groups.push((last = { sql, params: [] }));
-      if (wire.opaque !== undefined) (last.opaque ??= []).push([last.params.length, wire.opaque]);
-      last.params.push(wire.params === undefined ? null : wire.params);
-    }
-    const summary = groups.map((g) => g.sql).join(';\n');
-    const answers = await traced('batch', summary, this.databaseName, async (trace) => {
-      const { value, worker } = await this.callWithWorker({ op: 'batch', groups }, 'write', options);
-      if (trace !== undefined) trace.worker = workerName(worker);
-      return value as BatchGroupResult[];
+    const answers = await traced('batch', summarize(statements), this.databaseName, async (trace) => {
+      let answeredBy: WorkerHandle | undefined;
+      const groups = await runBatch(statements, async (request) => {
+        const { value, worker } = await this.callWithWorker(request, 'write', options);
+        answeredBy = worker;
+        return value;
+      });
+      if (trace !== undefined && answeredBy !== undefined) trace.worker = workerName(answeredBy);
+      return groups;
     });
-    const results: BatchResult[] = [];
-    for (const answer of answers) {
-      if ('rows' in answer) {
-        for (const payload of answer.rows) results.push(decodeRows(payload, RowMode.object));
-      } else {
-        for (let i = 0; i < answer.changes.length; i++) {
-          results.push({ changes: answer.changes[i] as number, lastInsertRowid: answer.lastInsertRowid[i] as number | bigint });
-        }
-      }
-    }
-    return results;
+    return decodeBatch(answers);
   }
 
   /**

@@ -7,12 +7,10 @@ import type { Queryable } from './queryable';
 import { checkParams, encodeParams, type Opaque } from './params';
 import { RowIterator } from './row-iterator';
 import { type NewRequest, RowMode, type RowsPayload } from './protocol';
-import { decodeRows } from './rows';
-import { AbortError } from './errors';
+import { joinRows } from './streamed-rows';
 import { INTERRUPTED, NOT_INLINE } from './inline-reader';
 import { traced, workerName } from './tracing';
 import type { BindParameters, CallOptions, ColumnDefinition, IterateOptions, RunResult } from './types';
-import type { WorkerHandle } from './worker-handle';
 
 /** What {@link Statement.info} reports, as better-sqlite3's statement properties of the same names. */
 export interface StatementInfo {
@@ -120,15 +118,7 @@ export class Statement<T = Record<string, unknown>> {
         try {
           const { value, worker, cost } = await this.#owner.callWithWorker(request, 'routed', options);
           rerun = cost;
-          const first = value as RowsPayload;
-          rows = decodeRows(first, this.#mode);
-          if (first.done === false) {
-            const cursor = (request as { id?: number }).id as number;
-            await collectChunks(this.#owner, rows, cursor, first.rows.length, worker, this.#mode, {
-              sql: this.source,
-              signal: options?.signal,
-            });
-          }
+          rows = joinRows(value as RowsPayload, this.#mode);
           answeredBy = workerName(worker);
         } finally {
           // A re-run that failed says nothing about its cost: as slow as the cap, to be safe.
@@ -210,36 +200,5 @@ export class Statement<T = Record<string, unknown>> {
     if (opaque !== undefined) request.opaque = opaque;
     if (this.#safeIntegers !== undefined) request.safeIntegers = this.#safeIntegers;
     return request;
-  }
-}
-
-/**
- * Pulls the rest of a large `all()` result, one chunk per message, asking for
- * the next chunk before decoding the current one so the worker's copy overlaps
- * the main thread's. Each chunk is its own macrotask: the event loop breathes
- * between them. `signal` is checked between chunks; the statement itself has
- * already finished, so there is nothing to interrupt.
- */
-async function collectChunks(
-  owner: Queryable,
-  rows: unknown[],
-  cursor: number,
-  chunkRows: number,
-  worker: WorkerHandle,
-  mode: RowMode,
-  { sql, signal }: { sql: string; signal: AbortSignal | undefined },
-): Promise<void> {
-  const pull = () => owner.call({ op: 'next', cursor, count: chunkRows }, 'read', undefined, worker) as Promise<RowsPayload>;
-  let ahead = pull();
-  for (;;) {
-    const payload = await ahead;
-    if (!payload.done) ahead = pull();
-    for (const row of decodeRows(payload, mode)) rows.push(row);
-    if (payload.done) return;
-    if (signal?.aborted) {
-      await ahead.catch(() => undefined);
-      await owner.call({ op: 'close-cursor', cursor }, 'read', undefined, worker).catch(() => undefined);
-      throw new AbortError(sql, signal.reason);
-    }
   }
 }

@@ -12,15 +12,21 @@ import {
   type Request,
   type Response,
   type ResponseMessage,
+  type RowsMessage,
+  type RowsPayload,
   type StartupMessage,
+  transferList,
   type WorkerConfig,
 } from './protocol';
 import { SETTINGS_CELLS } from './settings-protocol';
+import { attachRows, keepRows } from './streamed-rows';
 
 /** A request on its way to a worker, and who is waiting for its answer. @internal */
 export interface Dispatch {
   readonly request: Request;
   onResponse(response: Response, worker: WorkerHandle): void;
+  /** Chunks of rows the worker posted ahead of the answer (see {@link RowsMessage}). */
+  streamed?: RowsPayload[];
 }
 
 /** How a worker's in-flight requests stood when it exited. @internal */
@@ -124,7 +130,7 @@ export class WorkerHandle {
           this.interruptible = message.interruptible && this.#slot !== undefined;
           if (message.nativeError !== undefined) warnNativeOnce(`the worker could not load threadlite's native library: ${message.nativeError}`);
           this.readyAt = Date.now();
-          this.#worker.on('message', (m: ResponseMessage) => this.#onResponses(m.responses));
+          this.#worker.on('message', (m: ResponseMessage | RowsMessage) => (m.type === 'rows' ? keepRows(this.pending(), m) : this.#onResponses(m.responses)));
           // After the listener: adding a 'message' listener refs the worker's port again.
           if (!this.#refed) this.#worker.unref();
           resolve();
@@ -163,6 +169,8 @@ export class WorkerHandle {
   /** Queues a request; requests queued in the same tick travel in one message. */
   send(dispatch: Dispatch): void {
     if (this.inflight === 0) this.lastProgress = performance.now();
+    // A request sent again (its first worker died) starts its rows afresh.
+    dispatch.streamed = undefined;
     this.#inflight.push(dispatch);
     this.#outbox.push(dispatch.request);
     if (!this.#refed) {
@@ -182,7 +190,7 @@ export class WorkerHandle {
     const batch = this.#outbox;
     this.#outbox = [];
     try {
-      this.#worker.postMessage(batch);
+      this.#worker.postMessage(batch, transferList(batch));
     } catch {
       // Something in one request cannot be cloned (src/params.ts keeps user
       // values from getting here; this is the last line of defence). Send the
@@ -190,7 +198,7 @@ export class WorkerHandle {
       // go on in order, and the worker never sees the failed ones.
       for (const request of batch) {
         try {
-          this.#worker.postMessage([request]);
+          this.#worker.postMessage([request], transferList([request]));
         } catch (err) {
           this.#dropUnsent(request, err);
         }
@@ -244,7 +252,6 @@ export class WorkerHandle {
   isRunning(id: number): boolean {
     return Math.abs(Atomics.load(this.#cells, Cell.current)) === id;
   }
-
 
   /** Keeps the process alive until the thread has ended; resolves then. */
   keepAlive(): Promise<void> {
@@ -312,6 +319,7 @@ export class WorkerHandle {
       this.#answered++;
       if (this.#cancelSet.size > 0) this.#cancelSet.remove(response.id);
       this.inTransaction = response.inTransaction;
+      attachRows(dispatch, response);
       dispatch.onResponse(response, this);
     }
     if (this.#head > 1024 && this.#head * 2 > this.#inflight.length) {

@@ -6,8 +6,6 @@ import { performance } from 'node:perf_hooks';
 import { serializeError } from '../errors';
 import {
   BOUNCED,
-  type BatchGroupResult,
-  type BatchRequest,
   Cell,
   type Request,
   type Response,
@@ -16,6 +14,7 @@ import {
   type WorkerConfig,
 } from '../protocol';
 import type { BindParameters, RunResult } from '../types';
+import { BatchRunner } from './batch-runner';
 import { openBetterSqlite3, runSetup } from './better-sqlite3';
 import { decodeParams } from '../params';
 import { InterruptGuard } from './interrupt-guard';
@@ -23,11 +22,10 @@ import { LocalState } from './local-state';
 import { Cursors } from './cursors';
 import { applyMode, protoRebuild, rowsPayload, setOwnProtoColumns } from './row-shape';
 import { NativeObjects } from './native-objects';
+import { type PostRows, sendRows, streamRows } from './row-stream';
 import { deserializedImage, runOperation } from './operations';
 import type { SqliteDatabase, SqliteStatement } from './sqlite-api';
 import { type CachedStatement, StatementCache } from './statement-cache';
-
-
 
 // Statements observed to take longer than this are "heavy": responses already
 // computed are posted before one starts, so light results never wait behind it.
@@ -40,15 +38,18 @@ export class Connection {
   readonly #cache: StatementCache;
   readonly #natives: NativeObjects;
   readonly #cursors: Cursors;
+  readonly #batches: BatchRunner;
   /** Lets the main thread interrupt exactly the request that runs (see interrupt-guard.ts). */
   readonly #guard: InterruptGuard;
   /** Why the native library did not load into this connection, if it did not. */
   readonly nativeError: string | undefined;
   /** The writer's TEMP objects and attached databases (see local-state.ts); none on readers. */
   readonly #local: LocalState | undefined;
+  readonly #post: PostRows;
 
-  private constructor(db: SqliteDatabase, config: WorkerConfig, natives: NativeObjects, guard: InterruptGuard, nativeError?: string) {
+  private constructor(db: SqliteDatabase, config: WorkerConfig, natives: NativeObjects, guard: InterruptGuard, post: PostRows, nativeError?: string) {
     this.#db = db;
+    this.#post = post;
     this.#config = config;
     this.#natives = natives;
     this.#cursors = new Cursors(natives);
@@ -57,10 +58,14 @@ export class Connection {
     this.#cache = new StatementCache(db, config.statementCacheSize, (stmt) => natives.release(stmt));
     // After `setup`: what it attached or created is on every connection.
     this.#local = config.role === 'writer' ? new LocalState(db) : undefined;
+    this.#batches = new BatchRunner(db, this.#cache, guard, config.safeIntegers);
   }
 
-  /** Opens the connection, applies pragmas and runs the `setup` module. Throws on failure. */
-  static async open(config: WorkerConfig, cells: Int32Array): Promise<Connection> {
+  /**
+   * Opens the connection, applies pragmas and runs the `setup` module. Throws
+   * on failure. `post` sends chunks of a large result ahead of its answer.
+   */
+  static async open(config: WorkerConfig, cells: Int32Array, post: PostRows): Promise<Connection> {
     const db = openBetterSqlite3(config.deserialize === undefined ? config.file : deserializedImage(config.deserialize), {
       readonly: config.readonly || config.role === 'reader',
       fileMustExist: config.fileMustExist || config.role === 'reader',
@@ -90,7 +95,7 @@ export class Connection {
       db.close();
       throw err;
     }
-    return new Connection(db, config, natives, attached.guard, attached.error);
+    return new Connection(db, config, natives, attached.guard, post, attached.error);
   }
 
   /** Whether the main thread can interrupt this connection's statements. */
@@ -137,7 +142,7 @@ export class Connection {
               value = null;
               break;
             case 'batch':
-              value = this.#batch(request);
+              value = this.#batches.run(request);
               break;
             case 'close':
               this.#close();
@@ -248,8 +253,12 @@ export class Connection {
         return rowsPayload(row === undefined ? [] : [row], mode, rebuild);
       }
       case 'all': {
+        if (request.stream === true) {
+          const iterator = params === undefined ? stmt.iterate() : stmt.iterate(params);
+          return streamRows(request.id, iterator, mode, rebuild, this.#post, this.#natives);
+        }
         const rows = params === undefined ? stmt.all() : stmt.all(params);
-        return this.#cursors.firstChunk(request.id, rows, mode, rebuild);
+        return sendRows(request.id, rows, mode, rebuild, this.#post);
       }
       case 'iterate': {
         const iterator = params === undefined ? stmt.iterate() : stmt.iterate(params);
@@ -277,60 +286,6 @@ export class Connection {
     }
   }
 
-
-  #batch(request: BatchRequest): unknown[] {
-    const nested = this.#db.inTransaction;
-    // Inside an interactive transaction, a savepoint keeps the batch atomic
-    // without ending the outer transaction.
-    this.#db.exec(nested ? 'SAVEPOINT threadlite_batch' : 'BEGIN IMMEDIATE');
-    try {
-      // Interruptible up to and including its COMMIT: an interrupted batch leaves nothing.
-      this.#guard.begin(request.id);
-      const results = request.groups.map(({ sql, params, opaque }) => {
-        let sets: ReadonlyArray<unknown> = params;
-        if (opaque !== undefined) {
-          const copy = [...params] as unknown[];
-          for (const [index, stand] of opaque) copy[index] = decodeParams(params[index] as BindParameters, stand);
-          sets = copy;
-        }
-        return this.#batchGroup(sql, sets as ReadonlyArray<BindParameters | null>);
-      });
-      this.#db.exec(nested ? 'RELEASE threadlite_batch' : 'COMMIT');
-      return results;
-    } catch (err) {
-      // The rollback itself must not be interrupted.
-      this.#guard.end(request.id);
-      if (this.#db.inTransaction) {
-        this.#db.exec(nested ? 'ROLLBACK TO threadlite_batch; RELEASE threadlite_batch' : 'ROLLBACK');
-      }
-      throw err;
-    }
-  }
-
-  #batchGroup(sql: string, paramSets: ReadonlyArray<BindParameters | null>): BatchGroupResult {
-    const entry = this.#cache.get(sql, this.#config.safeIntegers);
-    const { stmt } = entry;
-    if (entry.safeIntegers !== this.#config.safeIntegers) {
-      stmt.safeIntegers(this.#config.safeIntegers);
-      entry.safeIntegers = this.#config.safeIntegers;
-    }
-    if (!stmt.reader) {
-      const changes: number[] = [];
-      const lastInsertRowid: Array<number | bigint> = [];
-      for (const params of paramSets) {
-        const result = params === null ? stmt.run() : stmt.run(params);
-        changes.push(result.changes);
-        lastInsertRowid.push(result.lastInsertRowid);
-      }
-      return { changes, lastInsertRowid };
-    }
-    const rebuild = protoRebuild(entry, RowMode.object);
-    const mode = rebuild === undefined ? RowMode.object : RowMode.raw;
-    if (entry.mode !== mode) applyMode(entry, mode);
-    return {
-      rows: paramSets.map((params) => rowsPayload(params === null ? stmt.all() : stmt.all(params), mode, rebuild)),
-    };
-  }
 
   #close(): void {
     this.#cursors.closeAll();

@@ -1,6 +1,6 @@
 /**
  * Cursors of one connection: `iterate()` statements handed out a chunk at a
- * time, and large `all()` results waiting to leave in chunks. better-sqlite3
+ * time. better-sqlite3
  * lets one iterator step at a time here, so a statement that needs the
  * connection first reads the live cursor's remaining rows into memory.
  * Runs only inside a worker thread.
@@ -8,7 +8,7 @@
 import { serializeError } from '../errors';
 import { RowMode, type RowsPayload } from '../protocol';
 import type { NativeObjects } from './native-objects';
-import { chunkRows, type Rebuild, rowsPayload } from './row-shape';
+import { type Rebuild, rowsPayload } from './row-shape';
 import type { SqliteStatement } from './sqlite-api';
 
 /** A statement whose rows are handed out a chunk at a time. */
@@ -58,21 +58,6 @@ export class Cursors {
   /** Closes every cursor (the connection is closing). */
   closeAll(): void {
     for (const id of [...this.#open.keys()]) this.close(id);
-  }
-
-
-  /**
-   * A large `all()` result leaves in chunks of about CHUNK_BYTES: the main
-   * thread deserializes each message in one task, so one 100k-row message
-   * would stall it for ~100 ms. The rest waits here as a drained cursor.
-   */
-  firstChunk(id: number, rows: unknown[], mode: RowMode, rebuild: Rebuild | undefined): RowsPayload {
-    const limit = chunkRows(rows, mode);
-    if (rows.length <= limit) return rowsPayload(rows, mode, rebuild);
-    this.#open.set(id, { iterator: undefined, stmt: undefined, buffered: rows, offset: limit, mode, rebuild });
-    const payload = rowsPayload(rows.slice(0, limit), mode, rebuild);
-    payload.done = false;
-    return payload;
   }
 
   next(id: number, count: number): RowsPayload {

@@ -77,6 +77,17 @@ export class InterruptGuard {
   }
 
   /**
+   * Whether the main thread interrupted request `id` while it runs, or the
+   * process is exiting. A request that runs many statements checks this
+   * between them: SQLite drops an interrupt that lands while no statement
+   * is active.
+   */
+  interrupted(id: number): boolean {
+    if (!this.enabled) return false;
+    return Atomics.load(this.#cells, Cell.interrupted) === id || Atomics.load(this.#cells, Cell.halt) !== 0;
+  }
+
+  /**
    * Ends request `id`'s statement: the main thread can no longer interrupt
    * it. Returns whether an interrupt reached it (which matters only if the
    * statement finished anyway: a cursor left open would see the flag).

@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { serializeError } from '../errors';
-import { Cell, type Request, type Response, type StartupMessage, type WorkerConfig } from '../protocol';
+import { Cell, type Request, type Response, type RowsMessage, type RowsPayload, type StartupMessage, type WorkerConfig } from '../protocol';
 import { TUNING } from '../tuning';
 import { Connection } from './connection';
 import { WorkerSettings } from './connection-settings';
@@ -19,14 +19,6 @@ function post(responses: Response[]): void {
 }
 
 async function start(): Promise<void> {
-  let connection: Connection;
-  try {
-    connection = await Connection.open(config, cells);
-  } catch (err) {
-    port?.postMessage({ type: 'startup-error', error: serializeError(err) } satisfies StartupMessage);
-    return;
-  }
-  const settings = new WorkerSettings(config, connection.interruptible);
   // Answers wait here until every message already queued has been served,
   // then leave in one message: under load a whole pipeline of requests is
   // answered with one postMessage (one wake-up of the main thread).
@@ -38,6 +30,20 @@ async function start(): Promise<void> {
     post(pending);
     pending = [];
   };
+  // Chunks of a large result go at once, after the answers already computed:
+  // the main thread then meets every message in the order it was produced.
+  const postRows = (id: number, payload: RowsPayload) => {
+    flush();
+    port?.postMessage({ type: 'rows', id, payload } satisfies RowsMessage);
+  };
+  let connection: Connection;
+  try {
+    connection = await Connection.open(config, cells, postRows);
+  } catch (err) {
+    port?.postMessage({ type: 'startup-error', error: serializeError(err) } satisfies StartupMessage);
+    return;
+  }
+  const settings = new WorkerSettings(config, connection.interruptible);
   port?.on('message', (requests: Request[]) => {
     for (const request of requests) {
       // Answer what is done before a request that may take long, so that

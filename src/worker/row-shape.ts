@@ -69,8 +69,13 @@ const CHUNK_BYTES = TUNING.chunkBytes;
 
 /** How many rows make one chunk, estimated from the first row's size. @internal */
 export function chunkRows(rows: unknown[], mode: RowMode): number {
-  if (rows.length === 0 || CHUNK_BYTES === 0) return rows.length;
-  const perRow = Math.max(16, estimateBytes(rows[0], mode === RowMode.expand ? 2 : 1));
+  return rows.length === 0 ? 0 : Math.min(rows.length, rowsPerChunk(rows[0], mode));
+}
+
+/** How many rows like `first` make one chunk; `Infinity` when chunking is off (`chunkBytes=0`). @internal */
+export function rowsPerChunk(first: unknown, mode: RowMode): number {
+  if (CHUNK_BYTES === 0) return Infinity;
+  const perRow = Math.max(16, estimateBytes(first, mode === RowMode.expand ? 2 : 1));
   return Math.min(16_384, Math.max(64, Math.floor(CHUNK_BYTES / perRow)));
 }
 
