@@ -292,11 +292,9 @@ export class WorkerHandle {
   close(closeRequestId: number): Promise<void> {
     if (this.state === 'exited') return Promise.resolve();
     this.#expectedExit = true;
-    const exited = new Promise<void>((resolve) => this.#worker.once('exit', () => resolve()));
-    // Referenced until it has exited, whatever its state: close() must keep the process
-    // alive until it settles. A worker still starting (a respawn close() caught) is
-    // unreferenced, and terminating it alone did not: the loop could empty first.
-    this.#worker.ref();
+    // Referenced until it has exited, whatever its state (terminating a respawn still
+    // starting did not keep the loop alive): close() keeps the process alive until it settles.
+    const exited = this.keepAlive();
     this.#refed = true;
     if (this.state !== 'ready') {
       void this.#worker.terminate();
