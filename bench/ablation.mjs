@@ -30,9 +30,14 @@ const GROUPS = [
   },
   {
     scenarios: ['http', 'groupby-4'],
-    mechanisms: [{ name: 'cost-aware scheduling (heavy reads get their own readers)', driver: 'threadlite:costAware=0', switch: '`costAware=0`' }],
+    mechanisms: [
+      { name: 'cost-aware scheduling (heavy reads get their own readers)', driver: 'threadlite:costAware=0', switch: '`costAware=0`' },
+      { name: 'readers at a lower priority (Linux nice 10)', driver: 'threadlite-readers-nice-0', switch: '`readerNice: 0`' },
+    ],
     rows: [
+      { scenario: 'http', key: 'lightP50Ms', label: 'HTTP light route p50 while heavy runs', unit: 'ms' },
       { scenario: 'http', key: 'lightP99Ms', label: 'HTTP light route p99 while heavy runs', unit: 'ms' },
+      { scenario: 'groupby-4', key: 'lagP99Ms', label: 'GROUP BY, 4 in flight: event-loop delay p99', unit: 'ms' },
       { scenario: 'groupby-4', key: 'opsPerSec', label: 'GROUP BY, 4 in flight (throughput)', ratio: true },
     ],
   },

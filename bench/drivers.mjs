@@ -61,6 +61,10 @@ export const DRIVERS = {
     label: 'threadlite (inlineReads: 0)',
     open: (file) => openThreadlite(file, { inlineReads: 0 }),
   },
+  'threadlite-readers-nice-0': {
+    label: 'threadlite (readerNice: 0)',
+    open: (file) => openThreadlite(file, { readerNice: 0 }),
+  },
   'node-sqlite3': {
     label: 'node-sqlite3 (sqlite3 package)',
     open: async (file) => openSqlite3Api((await import('sqlite3')).default, file),

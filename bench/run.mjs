@@ -22,6 +22,8 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 export const SCENARIOS = ['point-seq', 'point-64', 'groupby-4', 'all-100k', 'rw-90-10', 'http', 'insert-100k'];
 export const BASELINE = 'better-sqlite3';
 const ALL_DRIVERS = ['better-sqlite3', 'naive-pool', 'threadlite', 'threadlite-no-inline', 'node-sqlite3', 'threadlite-sqlite3'];
+// Variants only the ablation (bench/ablation.mjs) runs.
+const EXTRA_DRIVERS = ['threadlite-readers-nice-0'];
 // An older build to compare with in the same run (see bench/drivers.mjs).
 if (process.env.THREADLITE_BEFORE) ALL_DRIVERS.push('threadlite-before');
 
@@ -48,7 +50,7 @@ function parseArgs(argv) {
     } else throw new Error(`unknown argument ${a}`);
   }
   for (const s of opts.scenarios) if (!SCENARIOS.includes(s)) throw new Error(`unknown scenario ${s} (${SCENARIOS.join(', ')})`);
-  for (const d of opts.drivers) if (!ALL_DRIVERS.includes(d) && tuningOf(d) === undefined) throw new Error(`unknown driver ${d} (${ALL_DRIVERS.join(', ')})`);
+  for (const d of opts.drivers) if (!ALL_DRIVERS.includes(d) && !EXTRA_DRIVERS.includes(d) && tuningOf(d) === undefined) throw new Error(`unknown driver ${d} (${ALL_DRIVERS.join(', ')})`);
   if (opts.reps !== undefined && !(Number.isInteger(opts.reps) && opts.reps > 0)) throw new Error('--reps must be a positive integer');
   return opts;
 }

@@ -4,10 +4,12 @@
  * on the longest stall as one read's), reads wait for the next turn so the
  * loop does its I/O first, then run inline. Wall time, not time in SQLite:
  * the caller's code between reads and the calls' own overhead block the loop
- * too (measured: a point read's call costs 2-4 times its time in SQLite). They do not go to a worker instead: measured on 2
- * cores, a read answered by a worker costs the main thread as much as running
- * it inline (7–17 µs against 9–11 µs of event-loop time per point read), and
- * its round trip far more (docs/benchmark.md, "Hybrid execution").
+ * too (measured: a point read's call costs 2–4 times its time in SQLite).
+ *
+ * They do not go to a worker instead: measured on 2 cores, a read answered
+ * by a worker costs the main thread as much as running it inline (7–17 µs
+ * against 9–11 µs of event-loop time per point read), and its round trip far
+ * more (docs/benchmark.md, "Hybrid execution").
  */
 import { performance } from 'node:perf_hooks';
 import { TUNING } from './tuning';
@@ -18,7 +20,7 @@ const DEFAULT_TURN_BUDGET = 2;
 /**
  * Benchmark switch (`THREADLITE_TUNING=offload=N`): up to N reads over a
  * turn's budget go to the workers at once while others wait (hybrid
- * execution). 0 by default: on the machines measured, it lost (see above).
+ * execution). 0 by default: on this project's 2-core machine it lost (see above).
  */
 const OFFLOAD_IN_FLIGHT = TUNING.offload;
 

@@ -101,12 +101,13 @@ export interface OpenOptions {
   /**
    * Hard cap in milliseconds on one inline read: a watchdog thread interrupts
    * a main-thread read still running after this long (`sqlite3_interrupt`),
-   * the read runs again on a worker, and if the worker too takes at least the
-   * cap (the read is slow, not the main thread stalled), its SQL never runs
-   * inline again. The
-   * inline work of one event-loop turn is capped at the same figure: past it,
-   * reads go to the workers until the loop has turned. Default `2`; `0` = no
-   * watchdog (inline reads are then off unless `inlineReads` is set).
+   * the read runs again on a worker, and if the worker too spends at least
+   * the cap in it (the read is slow, not the main thread stalled), its SQL
+   * stays off the inline path for a while (1 s, doubling up to a minute).
+   * One event-loop turn may run inline reads for the same time: past it,
+   * cheap reads wait for the next turn (after timers and I/O) and run inline
+   * then. Default `2`; `0` = no watchdog (inline reads are then off unless
+   * `inlineReads` is set).
    */
   inlineCap?: number;
   /**
@@ -118,12 +119,21 @@ export interface OpenOptions {
    * one fsync per write transaction. See docs/operations.md.
    */
   synchronous?: 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA';
+  /**
+   * The nice value (0–19) of reader threads on Linux, where it is per thread: under load the
+   * scheduler gives the event loop (and the writer) the CPU before heavy reads, which still use
+   * every idle core. Default `10`; `0` keeps readers at the process's priority. Ignored elsewhere
+   * (there it would lower the whole process).
+   */
+  readerNice?: number;
 }
 
 /** The default of every option that has one. */
 export const DEFAULTS = Object.freeze({
   /** {@link OpenOptions.readerIdleTimeout}, in milliseconds. */
   readerIdleTimeout: 30_000,
+  /** {@link OpenOptions.readerNice} */
+  readerNice: 10,
   /** {@link OpenOptions.readonly} */
   readonly: false,
   /** {@link OpenOptions.fileMustExist} */
@@ -158,6 +168,7 @@ export interface ResolvedOptions {
   readonly readers: number;
   readonly minReaders: number;
   readonly readerIdleTimeout: number;
+  readonly readerNice: number;
   readonly readonly: boolean;
   readonly fileMustExist: boolean;
   readonly timeout: number;
@@ -182,6 +193,7 @@ const KNOWN = new Set<string>([
   'readers',
   'minReaders',
   'readerIdleTimeout',
+  'readerNice',
   'readonly',
   'fileMustExist',
   'timeout',
@@ -245,6 +257,7 @@ export function resolveOptions(file: unknown, options: OpenOptions | undefined, 
     readers,
     minReaders: readers === 0 ? 0 : count(options.minReaders, 'minReaders', options.readers === undefined ? Math.min(readers, 4) : readers, 1, readers),
     readerIdleTimeout: count(options.readerIdleTimeout, 'readerIdleTimeout', DEFAULTS.readerIdleTimeout, 1, 2 ** 31 - 1),
+    readerNice: count(options.readerNice, 'readerNice', DEFAULTS.readerNice, 0, 19),
     readonly: flag(options.readonly, 'readonly', DEFAULTS.readonly),
     fileMustExist: flag(options.fileMustExist, 'fileMustExist', DEFAULTS.fileMustExist),
     timeout: count(options.timeout, 'timeout', DEFAULTS.timeout, 0, 2 ** 31 - 1),

@@ -34,6 +34,8 @@ export interface WorkerConfig {
   safeIntegers: boolean;
   statementCacheSize: number;
   setup: string | undefined;
+  /** Linux nice value for this thread (readers; see `OpenOptions.readerNice`). */
+  nice: number;
   /** A serialized database the writer opens in memory instead of `file` (`open(buffer)`). */
   deserialize?: Uint8Array;
   /** Int32 cells shared with the main thread; see {@link Cell}. */

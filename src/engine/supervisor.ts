@@ -176,6 +176,7 @@ export class Supervisor {
         safeIntegers: o.safeIntegers,
         statementCacheSize: o.statementCacheSize,
         setup: o.setup,
+        nice: role === 'reader' ? o.readerNice : 0,
         deserialize: o.deserialize,
       },
       o.workerPath,

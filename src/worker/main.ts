@@ -8,6 +8,7 @@ import { Cell, type Request, type Response, type RowsMessage, type RowsPayload, 
 import { TUNING } from '../tuning';
 import { Connection } from './connection';
 import { WorkerSettings } from './connection-settings';
+import { lowerPriority } from './priority';
 
 const port = parentPort;
 if (port === null) throw new Error('threadlite/worker must be started as a worker thread');
@@ -43,6 +44,7 @@ async function start(): Promise<void> {
     port?.postMessage({ type: 'startup-error', error: serializeError(err) } satisfies StartupMessage);
     return;
   }
+  await lowerPriority(config.nice);
   const settings = new WorkerSettings(config, connection.interruptible);
   port?.on('message', (requests: Request[]) => {
     for (const request of requests) {

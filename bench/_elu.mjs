@@ -1,0 +1,16 @@
+import { open } from 'threadlite';
+import { runLanes } from '/work/main/bench/lib.mjs';
+import { performance } from 'node:perf_hooks';
+const file = '/tmp/prof-items.db';
+const db = await open(file, JSON.parse(process.argv[3] ?? '{}'));
+let seed = 7;
+const rand = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+const op = () => db.get('SELECT * FROM items WHERE id = ?', [1 + Math.floor(rand() * 100000)]);
+const n = Number(process.argv[2] ?? 64);
+await runLanes({ inFlight: n, durationMs: 300, op });
+const e0 = performance.eventLoopUtilization();
+const r = await runLanes({ inFlight: n, durationMs: 2000, op });
+const e = performance.eventLoopUtilization(e0);
+const q = r.latencies.length;
+console.log(process.argv[3], n, Math.round(q / (r.elapsedMs / 1000)), 'q/s; main busy µs/read', ((e.active * 1000) / q).toFixed(2), 'elu', e.utilization.toFixed(2));
+await db.close();

@@ -1,0 +1,14 @@
+import { open } from 'threadlite';
+import { buildItems, runLanes } from '/work/main/bench/lib.mjs';
+import { existsSync } from 'node:fs';
+const file = '/tmp/prof-items.db';
+if (!existsSync(file)) buildItems(file, 100000);
+const db = await open(file, {});
+let seed = 7;
+const rand = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+const op = () => db.get('SELECT * FROM items WHERE id = ?', [1 + Math.floor(rand() * 100000)]);
+const n = Number(process.argv[2] ?? 64);
+await runLanes({ inFlight: n, durationMs: 300, op });
+const r = await runLanes({ inFlight: n, durationMs: 2000, op });
+console.log(n, Math.round(r.latencies.length / (r.elapsedMs / 1000)), JSON.stringify(db.stats().inline));
+await db.close();
