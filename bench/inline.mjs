@@ -162,8 +162,9 @@ With inline on, **blocked** is the cap (2 ms) plus the watchdog's wake-up and th
 interrupted statement; where it passes 3 ms, the watchdog thread was waiting for a core (the
 figure rises with the machine's load). The **longest gap** of the two threadlite variants is the
 machine's noise while the worker runs the re-run (compare them with each other, not with the cap).
-The main table at the top of this page was measured before inline reads became the default; run
-\`npm run bench\` to refresh its threadlite column.
+Since this section was first written, reads past a turn's inline time wait for the next turn
+instead of going to a worker, and an interrupted read no longer holds back other reads of its SQL
+(sections "Hybrid execution" and the ablation); neither changes the slow case.
 `;
   console.log(section);
   if (!args.includes('--no-docs')) {

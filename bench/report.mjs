@@ -201,25 +201,35 @@ What each mechanism buys, switched off one at a time: [below](#what-each-mechani
 
 ## Where the remaining time goes
 
-- **Sequential point reads (×16 by default, ×1.09 with \`inlineReads\`).** A point read costs
-  ~7 µs in SQLite; through a worker it costs two thread wake-ups. On an idle machine each wake-up
-  of a sleeping thread is ~40 µs (deep CPU idle states; under load it is ~15 µs), so a
-  one-at-a-time caller sees ~90–100 µs. Waking the worker through \`Atomics.notify\` instead of a
-  message would save only the worker's half; the main thread can only be woken by the event loop.
-  The measured answer is the opt-in inline path: reads whose observed cost stays under the budget
-  run on a main-thread read-only connection (7 µs, ×1.09), and everything else still goes to the
-  workers.
-- **64 in flight (×0.77).** Per query the reader spends ~7.7 µs in SQLite and ~6 µs in
-  \`postMessage\` (serializing the answer and waking the main thread), and the main thread ~3 µs;
-  on 2 cores shared by the main thread and the workers, ~17 µs of CPU per query caps throughput
-  below better-sqlite3's 7 µs on one core. With \`inlineReads\`, ×0.91.
-- **100k-row \`all()\` (×1.85 time).** The worker's \`all()\` (~190 ms) plus structured-clone
-  serialization (~110 ms) run one after the other on the worker; the main thread's
-  deserialization overlaps them chunk by chunk. What remains of the main-thread stall (~16 ms) is
-  the garbage collector scavenging 100k surviving objects; \`iterate()\` avoids it.
-- **100k inserts via \`batch\` (×0.82).** The inserts themselves cost what better-sqlite3 pays; the
-  difference is building the 100k-entry array on the main thread, cloning it to the worker, and
-  the garbage it leaves (~100 ms of main-thread GC in a CPU profile).
+- **Sequential point reads (×1.1–1.7 across runs; ×18–27 with \`inlineReads: 0\`).** A cheap read runs inline on a
+  main-thread connection, under the watchdog's 2 ms cap. What it costs beyond better-sqlite3's own
+  call (~2–4 µs) is the call itself: a promise, the statement and cost lookups, the watchdog
+  handshake (two atomic stores), and two clock reads. Through a worker the same read costs a round
+  trip (two thread wake-ups, 100 µs or more on this VM).
+- **64 in flight (×0.7–0.9; target ×1.1, not met).** Every read runs inline, so only the main
+  thread's core serves them, at the per-call cost above; the per-turn cap makes the callers wait a
+  turn (microseconds) instead of paying a round trip. Beating one synchronous connection needs the
+  second core (hybrid execution), which pays only if a read answered by a worker costs the main
+  thread less than an inline one: today it costs 7–17 µs against 9–11 µs, and sending some reads to
+  the workers lost (section "Hybrid execution" below). A SharedArrayBuffer ring measured 1.5 µs on
+  the main thread per read (section "A cheaper hop"); it is the way to the target, not built yet.
+- **90/10 read/write (×0.4–0.5; target ×1.0, not met).** Each write is a round trip to the
+  writer, and each commit there makes the other connections' page caches stale: in WAL mode SQLite
+  resets a connection's page cache when its next read transaction finds that another connection
+  wrote, so the inline reads after every write read their pages again from the OS. better-sqlite3
+  on one connection keeps its cache. (\`mmap_size\` on every connection, one noisy run: point reads
+  64 in flight ×0.64 → ×0.93, 90/10 ×0.42 → ×0.28; not adopted, the \`pragmas\` option sets it.)
+- **Heavy GROUP BY ×4 (×1.7–2.0).** Two cores, four 250 ms reads: the figure moves with the
+  machine's other load from run to run (the naive pool, one worker per core, measures the same).
+- **100k-row \`all()\` (×1.05–1.5 time; longest stall 18–34 ms, target 20 ms: met in some runs only).** Chunks arrive as
+  the worker produces them and are deserialized one per task; what stalls the loop is V8's
+  scavenger copying the rows that survive on the main thread (section "Bulk paths"). \`iterate()\`
+  avoids it; \`--max-semi-space-size\` trades it for more, shorter pauses.
+- **HTTP light route p99 while heavy runs (28–38 ms; target 10 ms, not met).** The light route's
+  median is 2–5 ms; the tail comes with four 250 ms reports and the load generator sharing two
+  cores with the server (readers at nice 10 halved the median, 6 → 3 ms, not the tail).
+- **100k inserts via \`batch\` (×1.0–1.3).** Positional parameters travel as one flat array per
+  run of the same SQL and large batches go in parts while the writer inserts (section "Bulk paths").
 
 ## Backup under a write load
 

@@ -171,7 +171,7 @@ export class InlineReader {
    * Runs a read here and returns better-sqlite3's own result (so exactly its
    * values and types), or {@link NOT_INLINE}. A SQLite error is rebuilt as the
    * pool would rebuild it, so callers see one error class either way. A read
-   * the watchdog interrupted returns {@link NOT_INLINE}: the caller re-runs it
+   * the watchdog interrupted returns {@link INTERRUPTED}: the caller re-runs it
    * on a worker, which gives the answer (rows or error) the pool gives.
    */
   run(
