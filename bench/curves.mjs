@@ -185,6 +185,14 @@ Against readers, 64 in flight (\`readers: 0\` runs everything on the writer; \`m
 \`readers\` when it is given):
 
 ${rlines.join('\n')}
+
+How to read them: with inline reads on (the default), every point read runs on the main thread, and
+a caller past a turn's 2 ms of inline time waits for the next turn rather than for a worker, so
+throughput stays near the inline rate at any number in flight, with one core; \`inlineReads: 0\` shows
+what the hop to a worker costs instead. The readers curve matters only for reads that go to the
+workers (its inline column is the same inline path at every reader count; a run whose reads were sent
+away for a while, after a preemption, shows as a dip). A single 1 s point moves with the machine's
+load: compare the columns of one row.
 <!-- /section:curves -->`;
   console.log(section);
   if (!args.includes('--no-docs')) {
