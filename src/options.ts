@@ -120,10 +120,9 @@ export interface OpenOptions {
    */
   synchronous?: 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA';
   /**
-   * The nice value (0–19) of reader threads on Linux, where it is per thread: under load the
-   * scheduler gives the event loop (and the writer) the CPU before heavy reads, which still use
-   * every idle core. Default `10`; `0` keeps readers at the process's priority. Ignored elsewhere
-   * (there it would lower the whole process).
+   * The nice value (0–19) of reader threads on Linux, where it is per thread: under load the scheduler
+   * gives the event loop (and the writer) the CPU before heavy reads, which still use every idle core.
+   * Default `10`; `0` keeps the process's priority. Ignored elsewhere (it would lower the whole process).
    */
   readerNice?: number;
 }

@@ -292,8 +292,7 @@ export class WorkerHandle {
   close(closeRequestId: number): Promise<void> {
     if (this.state === 'exited') return Promise.resolve();
     this.#expectedExit = true;
-    // Referenced until it has exited, whatever its state (terminating a respawn still
-    // starting did not keep the loop alive): close() keeps the process alive until it settles.
+    // Referenced until it has exited, whatever its state: close() keeps the process alive until it settles.
     const exited = this.keepAlive();
     this.#refed = true;
     if (this.state !== 'ready') {
