@@ -12,7 +12,10 @@ keepBetterSqlite3Objects();
 /** A new empty directory, removed when the test ends. */
 export function tempDir(t) {
   const dir = mkdtempSync(join(tmpdir(), 'threadlite-test-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // Hooks run in the order they were added, so this one runs before the test's own
+  // `t.after(() => db.close())`: a worker still starting (a respawn) may create a file
+  // in the directory while it is being removed (ENOTEMPTY, seen once on Node 24 in CI).
+  t.after(() => rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 20 }));
   return dir;
 }
 
