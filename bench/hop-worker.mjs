@@ -143,6 +143,23 @@ function runPostWait() {
   }
 }
 
+/**
+ * Runs the ring request in slot `read` and publishes its answer in slot
+ * `written` (both ring variants serve requests this way).
+ */
+function serveSlot(read, written) {
+  const [id, stmt, param] = readRequest(ring, read);
+  Atomics.add(ctl, Ctl.started, 1);
+  const t0 = performance.now();
+  try {
+    const row = prepared(byIndex[stmt], true).get(param);
+    writeAnswer(ring, written, id, true, performance.now() - t0, row);
+  } catch (err) {
+    writeAnswer(ring, written, id, false, performance.now() - t0, err.message);
+  }
+  Atomics.store(ctl, Ctl.resWritten, written + 1);
+}
+
 /** ring-*: a synchronous loop over the request ring; answers go into the answer ring. */
 function runRing() {
   let read = 0;
@@ -175,20 +192,7 @@ function runRing() {
         continue;
       }
     }
-    while (read !== available) {
-      const [id, stmt, param] = readRequest(ring, read);
-      read++;
-      Atomics.add(ctl, Ctl.started, 1);
-      const t0 = performance.now();
-      try {
-        const row = prepared(byIndex[stmt], true).get(param);
-        writeAnswer(ring, written, id, true, performance.now() - t0, row);
-      } catch (err) {
-        writeAnswer(ring, written, id, false, performance.now() - t0, err.message);
-      }
-      written++;
-      Atomics.store(ctl, Ctl.resWritten, written);
-    }
+    while (read !== available) serveSlot(read++, written++);
   }
 }
 
@@ -206,20 +210,7 @@ function runRingInLoop() {
     Atomics.store(ctl, Ctl.workerSleeping, 0);
     if (Atomics.load(ctl, Ctl.stop) === 1) return;
     for (let available = Atomics.load(ctl, Ctl.reqWritten); read !== available; available = Atomics.load(ctl, Ctl.reqWritten)) {
-      while (read !== available) {
-        const [id, stmt, param] = readRequest(ring, read);
-        read++;
-        Atomics.add(ctl, Ctl.started, 1);
-        const t0 = performance.now();
-        try {
-          const row = prepared(byIndex[stmt], true).get(param);
-          writeAnswer(ring, written, id, true, performance.now() - t0, row);
-        } catch (err) {
-          writeAnswer(ring, written, id, false, performance.now() - t0, err.message);
-        }
-        written++;
-        Atomics.store(ctl, Ctl.resWritten, written);
-      }
+      while (read !== available) serveSlot(read++, written++);
     }
     Atomics.notify(ctl, Ctl.resWritten);
     Atomics.store(ctl, Ctl.workerSleeping, 1);
