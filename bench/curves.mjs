@@ -21,10 +21,13 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const ROWS = 100_000;
 const RUN_MS = 1000;
 const POINT = 'SELECT * FROM items WHERE id = ?';
-const IN_FLIGHT = process.env.CURVES_IN_FLIGHT ? process.env.CURVES_IN_FLIGHT.split(",").map(Number) : [1, 4, 16, 64, 256];
+// CURVES_IN_FLIGHT=1,64 measures only those points (for a quick look; not for the docs).
+const IN_FLIGHT = process.env.CURVES_IN_FLIGHT ? process.env.CURVES_IN_FLIGHT.split(',').map(Number) : [1, 4, 16, 64, 256];
+/** `--hybrid`: the variants below instead, in flight only, section "hybrid" (passed on to each child). */
+const HYBRID = process.argv.includes('--hybrid');
 const READERS = [0, 1, 2, 3, 4];
 /** A variant: how a child opens its connection. `readers` only applies to threadlite. */
-const VARIANTS = {
+const DEFAULT_VARIANTS = {
   'better-sqlite3': { kind: 'better-sqlite3' },
   'threadlite default': { kind: 'threadlite', options: {} },
   'threadlite inlineReads: 0': { kind: 'threadlite', options: { inlineReads: 0 } },
@@ -43,10 +46,7 @@ const HYBRID_VARIANTS = {
   'offload all (before)': { kind: 'threadlite', options: {}, tuning: 'offload=1000000000' },
   'inlineReads: 0': { kind: 'threadlite', options: { inlineReads: 0 } },
 };
-if (process.argv.includes('--hybrid')) {
-  for (const k of Object.keys(VARIANTS)) delete VARIANTS[k];
-  Object.assign(VARIANTS, HYBRID_VARIANTS);
-}
+const VARIANTS = HYBRID ? HYBRID_VARIANTS : DEFAULT_VARIANTS;
 
 async function openVariant(name, file, readers) {
   const variant = VARIANTS[name];
@@ -69,6 +69,7 @@ async function child(name, file, inFlight, readers) {
   const op = () => db.get([1 + Math.floor(rand() * ROWS)]);
   await runLanes({ inFlight, durationMs: 300, op });
   const r = await runLanes({ inFlight, durationMs: RUN_MS, op });
+  // CURVES_STATS=1: each child prints the inline path's counters (why a point was slow).
   if (process.env.CURVES_STATS) console.error(name, inFlight, JSON.stringify(db.stats?.()));
   await db.close();
   if (r.errors) throw new Error(r.firstError);
@@ -80,7 +81,7 @@ function runChild(name, file, inFlight, readers) {
     const tuning = VARIANTS[name].tuning;
     const env = tuning === undefined ? process.env : { ...process.env, THREADLITE_TUNING: tuning };
     const argv = ['--child', name, file, String(inFlight), String(readers)];
-    if (process.argv.includes('--hybrid')) argv.push('--hybrid');
+    if (HYBRID) argv.push('--hybrid');
     const proc = fork(fileURLToPath(import.meta.url), argv, {
       env,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -106,7 +107,7 @@ async function main() {
   // Points: every variant at every in-flight count (default readers), and threadlite at every reader count (64 in flight).
   const points = [];
   for (const n of IN_FLIGHT) for (const v of Object.keys(VARIANTS)) points.push({ table: 'inflight', v, n, readers: 'default' });
-  if (!args.includes('--hybrid')) for (const r of READERS) for (const v of Object.keys(VARIANTS)) if (v !== 'better-sqlite3') points.push({ table: 'readers', v, n: 64, readers: r });
+  if (!HYBRID) for (const r of READERS) for (const v of Object.keys(VARIANTS)) if (v !== 'better-sqlite3') points.push({ table: 'readers', v, n: 64, readers: r });
   const results = new Map(points.map((p) => [p, []]));
   try {
     for (let rep = 0; rep < reps; rep++) {
@@ -138,7 +139,7 @@ async function main() {
   const rlines = [];
   rlines.push('| readers | ' + readerNames.map((v) => `${v} q/s · p99 ms`).join(' | ') + ' |');
   rlines.push('|---:|' + readerNames.map(() => '---:').join('|') + '|');
-  for (const r of args.includes('--hybrid') ? [] : READERS) {
+  for (const r of HYBRID ? [] : READERS) {
     const cells = readerNames.map((v) => {
       const c = cell(points.find((p) => p.table === 'readers' && p.readers === r && p.v === v));
       return `${fmtQps(c.qps)} · ${fmtMs(c.p99)}`;
@@ -146,15 +147,14 @@ async function main() {
     rlines.push(`| ${r} | ${cells.join(' | ')} |`);
   }
   const versions = { node: process.version, bs3: createRequire(import.meta.url)('better-sqlite3/package.json').version };
-  const hybrid = args.includes('--hybrid');
-  const key = hybrid ? 'hybrid' : 'curves';
+  const key = HYBRID ? 'hybrid' : 'curves';
   const method = `Point reads by primary key (100,000 rows, random ids), closed loop: N callers each awaiting one read
 after another for ${RUN_MS / 1000} s after a 0.3 s warm-up. One fresh process per point, the points'
 order rotating per repetition; medians of ${reps} repetitions. ${new Date().toISOString().slice(0, 10)},
 Node ${versions.node}, better-sqlite3 ${versions.bs3}, 2 cores, load average ${load.toFixed(1)} at the start;
 ${Math.round((Date.now() - started) / 1000)} s. For better-sqlite3 "in flight" changes nothing but the
 queueing of its callers: its p99 is the wait behind the others.`;
-  const section = hybrid
+  const section = HYBRID
     ? `<!-- section:hybrid -->
 ## Hybrid execution: where cheap reads go once a turn's inline time is spent
 
