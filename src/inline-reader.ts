@@ -245,7 +245,7 @@ export class InlineReader {
       cap: this.#capMs,
       reads: this.#counts.reads,
       interrupted: this.#counts.interrupted,
-      deferred: this.#turns.counts.deferred,
+      deferred: this.#turns.deferred,
       refused: this.#admission.offPath(),
     };
   }

@@ -39,8 +39,8 @@ export class InlineTurns {
   #nextTurn: Promise<void> | undefined;
   /** Offloaded reads not answered yet. */
   #inFlight = 0;
-  /** Reads that waited for a later turn; reads offloaded (benchmark switch). */
-  readonly counts = { deferred: 0, offloaded: 0 };
+  /** Reads that waited for a later turn. */
+  deferred = 0;
 
   constructor(capMs: number) {
     this.#budget = capMs > 0 ? capMs : DEFAULT_TURN_BUDGET;
@@ -67,10 +67,9 @@ export class InlineTurns {
     if (performance.now() - this.#since < this.#budget) return 'main';
     if (this.#waiters > 0 && this.#inFlight < OFFLOAD_IN_FLIGHT) {
       this.#inFlight++;
-      this.counts.offloaded++;
       return 'offload';
     }
-    this.counts.deferred++;
+    this.deferred++;
     return 'wait';
   }
 
