@@ -38,9 +38,16 @@ function nativeAddon() {
 test('a parameter-dependent read is interrupted at the cap on the main thread and re-run on a worker, with the right rows', async (t) => {
   const workers = watchWorkers(t);
   const db = await openTemp(t); // defaults: inline on, cap 2 ms
-  await warmInline(db, workers, COUNT, [3]);
-  assert.deepEqual(await db.get(COUNT, [5]), { n: 5 });
-  assert.equal(workers(COUNT).at(-1), 'main');
+  // The cheap case runs inline. On a loaded machine the watchdog may stop one at the cap (the main
+  // thread was preempted mid-read; seen once on Node 24 in CI): then it answered from a worker, and
+  // only that reason is accepted before trying again.
+  for (let attempt = 0; ; attempt++) {
+    await warmInline(db, workers, COUNT, [3]);
+    const interrupted = db.stats().inline.interrupted;
+    assert.deepEqual(await db.get(COUNT, [5]), { n: 5 });
+    if (workers(COUNT).at(-1) === 'main') break;
+    assert.ok(attempt < 4 && db.stats().inline.interrupted > interrupted, `answered by ${workers(COUNT).at(-1)}, not interrupted`);
+  }
 
   let sync = 0;
   const began = performance.now();
