@@ -29,6 +29,7 @@ export class InlineAdmission {
   readonly #capMs: number;
   /** SQL texts off the inline path until `until` (performance.now() ms), and their refusals since a clean window. */
   readonly #refused = new Map<string, { until: number; strikes: number }>();
+  /** Per SQL text that ran here: inline runs and runs over budget in the current window. */
   readonly #windows = new Map<string, { runs: number; over: number }>();
 
   constructor(budgetMs: number, capMs: number) {
@@ -36,9 +37,19 @@ export class InlineAdmission {
     this.#capMs = capMs;
   }
 
-  /** Whether `sql`, with a worker-measured cost of `cost` ms, may run inline now. */
+  /**
+   * Whether `sql`, with a worker-measured cost of `cost` ms (undefined: not
+   * known to be a read), may run inline now. The workers' estimate admits a
+   * text the first time; once it runs here, its own runs judge it
+   * ({@link observe}). Not the workers' estimate then: a re-run of a read the
+   * watchdog stopped, or a read sent to a worker while a turn was full, lands
+   * on a worker whose page cache the inline path kept cold, and its cost there
+   * (a page read per row, ×5–50 the inline cost) would send every read of that
+   * text to the workers until their estimate decayed.
+   */
   admits(sql: string, cost: number | undefined): boolean {
-    if (cost === undefined || cost >= this.#budget) return false;
+    if (cost === undefined) return false;
+    if (cost >= this.#budget && !this.#windows.has(sql)) return false;
     const refusal = this.#refused.get(sql);
     return refusal === undefined || performance.now() >= refusal.until;
   }

@@ -110,6 +110,24 @@ test('a statement refused after a heavy run comes back inline once its refusal (
   assert.equal(db.stats().inline.refused, 0);
 });
 
+test('a text that runs cheaply inline stays inline when the same text was slow on a worker', async (t) => {
+  // The workers' estimate only opens the door: a worker's run of the text (a re-run after the
+  // watchdog, a call with a deadline) can be slow where the inline runs are not (its page cache
+  // is cold, or these parameters are heavy), and the old code then sent every read to the workers.
+  const workers = watchWorkers(t);
+  const { db } = await setup(t);
+  const sql = 'WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < ?) SELECT count(*) AS n FROM c';
+  await warm(db, sql, [1]);
+  assert.equal(workers(sql).at(-1), 'main');
+  // A deadline sends a call to a worker; 300,000 rows take milliseconds there (budget: 200 µs).
+  for (let i = 0; i < 3; i++) assert.deepEqual(await db.get(sql, [300_000], { timeout: 60_000 }), { n: 300_000 });
+  assert.ok(workers(sql).slice(-3).every((w) => w !== 'main'));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(await db.get(sql, [2]), { n: 2 });
+  assert.equal(workers(sql).at(-1), 'main', 'judged by its inline runs, not by the slow worker runs');
+  assert.equal(db.stats().inline.refused, 0);
+});
+
 test('errors from the inline path are the pool\'s error classes', async (t) => {
   const { db } = await setup(t);
   const sql = 'SELECT abs(?) AS a';
