@@ -98,7 +98,8 @@ export class InlineReader {
   readonly #db: SqliteDatabase;
   /** Budget in milliseconds. */
   readonly #budget: number;
-  readonly #statements = new Map<string, SqliteStatement>();
+  /** Prepared statements by SQL, with the row mode and integer mode last set on them (a toggle is a native call). */
+  readonly #statements = new Map<string, { stmt: SqliteStatement; mode?: RowMode; safeIntegers?: boolean }>();
   readonly #admission: InlineAdmission;
   readonly #turns: InlineTurns;
   readonly #safeIntegers: boolean;
@@ -181,25 +182,36 @@ export class InlineReader {
     mode: RowMode,
     safeIntegers: boolean | undefined,
   ): unknown {
-    let stmt = this.#statements.get(sql);
+    let entry = this.#statements.get(sql);
+    let stmt: SqliteStatement;
     try {
-      if (stmt === undefined) {
+      if (entry === undefined) {
         // Statements are never evicted: a full cache sends new SQL to the
         // workers instead (see `mainThreadObjects` for why none is let go).
         if (this.#statements.size >= CACHE_SIZE) return NOT_INLINE;
         stmt = this.#db.prepare(sql);
-        this.#statements.set(sql, stmt);
+        // Modes unknown (`setup` may have changed the connection's default): the first call sets both.
+        entry = { stmt };
+        this.#statements.set(sql, entry);
         if (!stmt.reader || !stmt.readonly) {
           this.#admission.refuseForGood(sql);
           return NOT_INLINE;
         }
       }
-      // Toggles are per call: a handle's mode may differ from the last caller's.
-      if (mode === RowMode.raw) stmt.raw(true);
-      else if (mode === RowMode.pluck) stmt.pluck(true);
-      else if (mode === RowMode.expand) stmt.expand(true);
-      else stmt.raw(false).pluck(false).expand(false);
-      stmt.safeIntegers(safeIntegers ?? this.#safeIntegers);
+      stmt = entry.stmt;
+      // Toggles are per call (a handle's mode may differ from the last caller's), set only when they change.
+      if (entry.mode !== mode) {
+        if (mode === RowMode.raw) stmt.raw(true);
+        else if (mode === RowMode.pluck) stmt.pluck(true);
+        else if (mode === RowMode.expand) stmt.expand(true);
+        else stmt.raw(false).pluck(false).expand(false);
+        entry.mode = mode;
+      }
+      const integers = safeIntegers ?? this.#safeIntegers;
+      if (entry.safeIntegers !== integers) {
+        stmt.safeIntegers(integers);
+        entry.safeIntegers = integers;
+      }
     } catch (err) {
       if ((err as { code?: unknown }).code === 'SQLITE_BUSY') return NOT_INLINE;
       throw deserializeError(serializeError(err));

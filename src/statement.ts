@@ -8,8 +8,8 @@ import { checkParams, encodeParams, type Opaque } from './params';
 import { RowIterator } from './row-iterator';
 import { type NewRequest, RowMode, type RowsPayload } from './protocol';
 import { joinRows } from './streamed-rows';
-import { INTERRUPTED, NOT_INLINE } from './inline-reader';
-import { traced, workerName } from './tracing';
+import { INTERRUPTED, type InlineReader, type InlineRoute, NOT_INLINE } from './inline-reader';
+import { type QueryTrace, queryChannel, traced, workerName } from './tracing';
 import type { BindParameters, CallOptions, ColumnDefinition, IterateOptions, RunResult } from './types';
 
 /** What {@link Statement.info} reports, as better-sqlite3's statement properties of the same names. */
@@ -91,47 +91,85 @@ export class Statement<T = Record<string, unknown>> {
     return (await this.#read('get', params, options))[0] as T | undefined;
   }
 
-  /** Runs `all` or `get` (as rows, at most one for `get`) inline or on a worker. */
-  #read(op: 'all' | 'get', params: BindParameters | undefined, options: CallOptions | undefined): Promise<unknown[]> {
-    const request = this.#request(op, params);
-    return traced(op, this.source, this.#owner.databaseName, async (trace) => {
-      let rows: unknown[];
-      let answeredBy: string;
-      let route = this.#owner.inlineFor(this.source, options);
-      // This turn's inline time is spent: wait for the loop to turn, then ask again.
-      while (route?.placement === 'wait') {
-        await route.reader.nextTurn();
-        route = this.#owner.inlineFor(this.source, options, true);
-      }
-      const inline = route?.reader;
-      // The inline path binds the caller's own values: better-sqlite3 sees exactly what it would see.
-      const inlined =
-        route?.placement === 'main' ? route.reader.run(this.source, op, this.#rawParams(params), this.#mode, this.#safeIntegers) : NOT_INLINE;
-      if (inlined !== NOT_INLINE && inlined !== INTERRUPTED) {
-        rows = op === 'all' ? (inlined as unknown[]) : inlined === undefined ? [] : [inlined];
-        answeredBy = 'main';
-      } else {
-        // A read the watchdog stopped runs again here; how long the worker spent in it tells the
-        // inline reader whether the read is slow or the main thread merely stalled (see
-        // `InlineAdmission.rerunTook`).
-        let rerun: number | undefined;
-        try {
-          const { value, worker, cost } = await this.#owner.callWithWorker(request, 'routed', options);
-          rerun = cost;
-          rows = joinRows(value as RowsPayload, this.#mode);
-          answeredBy = workerName(worker);
-        } finally {
-          // A re-run that failed says nothing about its cost: as slow as the cap, to be safe.
-          if (inlined === INTERRUPTED) inline?.rerunTook(this.source, rerun ?? Infinity);
-          if (route?.placement === 'offload') route.reader.landed();
-        }
-      }
+  /**
+   * Runs `all` or `get` (as rows, at most one for `get`) inline or on a
+   * worker. A read the inline path answers now is returned as it is, not as a
+   * promise: the caller's own `await` is then the call's only hop (at sync
+   * speed, a chain of async functions is a measurable part of the call).
+   */
+  #read(op: 'all' | 'get', params: BindParameters | undefined, options: CallOptions | undefined): unknown[] | Promise<unknown[]> {
+    const bound = this.#rawParams(params);
+    if (queryChannel.hasSubscribers) {
+      return traced(op, this.source, this.#owner.databaseName, (trace) => this.#readLater(op, bound, options, this.#owner.inlineFor(this.source, options), trace));
+    }
+    const route = this.#owner.inlineFor(this.source, options);
+    if (route?.placement !== 'main') return this.#readLater(op, bound, options, route, undefined);
+    const inlined = this.#inline(op, bound, route.reader);
+    return Array.isArray(inlined) ? inlined : this.#onWorker(op, bound, options, route, inlined, undefined);
+  }
+
+  /** A read that waits for its turn, or goes to a worker, or is traced. */
+  async #readLater(
+    op: 'all' | 'get',
+    bound: BindParameters | undefined,
+    options: CallOptions | undefined,
+    first: InlineRoute | undefined,
+    trace: QueryTrace | undefined,
+  ): Promise<unknown[]> {
+    let route = first;
+    // This turn's inline time is spent: wait for the loop to turn, then ask again.
+    while (route?.placement === 'wait') {
+      await route.reader.nextTurn();
+      route = this.#owner.inlineFor(this.source, options, true);
+    }
+    const inlined = route?.placement === 'main' ? this.#inline(op, bound, route.reader) : NOT_INLINE;
+    if (!Array.isArray(inlined)) return this.#onWorker(op, bound, options, route, inlined, trace);
+    if (trace !== undefined) {
+      trace.worker = 'main';
+      trace.rows = inlined.length;
+    }
+    return inlined;
+  }
+
+  /**
+   * Runs a read on the main thread's connection; its rows, or why it did not
+   * answer. The inline path binds the caller's own values: better-sqlite3 sees
+   * exactly what it would see.
+   */
+  #inline(op: 'all' | 'get', bound: BindParameters | undefined, reader: InlineReader): unknown[] | typeof NOT_INLINE | typeof INTERRUPTED {
+    const inlined = reader.run(this.source, op, bound, this.#mode, this.#safeIntegers);
+    if (inlined === NOT_INLINE || inlined === INTERRUPTED) return inlined;
+    return op === 'all' ? (inlined as unknown[]) : inlined === undefined ? [] : [inlined];
+  }
+
+  /**
+   * Runs a read on a worker. A read the watchdog stopped runs again here; how
+   * long the worker spent in it tells the inline reader whether the read is
+   * slow or the main thread merely stalled (see `InlineAdmission.rerunTook`).
+   */
+  async #onWorker(
+    op: 'all' | 'get',
+    bound: BindParameters | undefined,
+    options: CallOptions | undefined,
+    route: InlineRoute | undefined,
+    inlined: typeof NOT_INLINE | typeof INTERRUPTED,
+    trace: QueryTrace | undefined,
+  ): Promise<unknown[]> {
+    let rerun: number | undefined;
+    try {
+      const { value, worker, cost } = await this.#owner.callWithWorker(this.#requestFor(op, bound), 'routed', options);
+      rerun = cost;
+      const rows = joinRows(value as RowsPayload, this.#mode);
       if (trace !== undefined) {
-        trace.worker = answeredBy;
+        trace.worker = workerName(worker);
         trace.rows = rows.length;
       }
       return rows;
-    });
+    } finally {
+      // A re-run that failed says nothing about its cost: as slow as the cap, to be safe.
+      if (inlined === INTERRUPTED) route?.reader.rerunTook(this.source, rerun ?? Infinity);
+      if (route?.placement === 'offload') route.reader.landed();
+    }
   }
 
   /** Runs the statement on the writer and resolves with `{ changes, lastInsertRowid }`. */
@@ -186,8 +224,13 @@ export class Statement<T = Record<string, unknown>> {
     return this.#bound.params;
   }
 
-  #request(op: 'all' | 'get' | 'run' | 'iterate' | 'describe', raw: BindParameters | undefined) {
-    const { params, opaque } = encodeParams(this.#rawParams(raw));
+  #request(op: 'run' | 'iterate' | 'describe', raw: BindParameters | undefined) {
+    return this.#requestFor(op, this.#rawParams(raw));
+  }
+
+  /** The request for a worker, with the parameters the call binds (see {@link #rawParams}). */
+  #requestFor(op: 'all' | 'get' | 'run' | 'iterate' | 'describe', bound: BindParameters | undefined) {
+    const { params, opaque } = encodeParams(bound);
     const request: {
       op: typeof op;
       sql: string;
