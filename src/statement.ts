@@ -105,56 +105,43 @@ export class Statement<T = Record<string, unknown>> {
     const route = this.#owner.inlineFor(this.source, options);
     if (route?.placement !== 'main') return this.#readLater(op, bound, options, route, undefined);
     const inlined = this.#inline(op, bound, route.reader);
-    return Array.isArray(inlined) ? inlined : this.#onWorker(op, bound, options, route, inlined, undefined);
+    return Array.isArray(inlined) ? inlined : this.#readLater(op, bound, options, route, undefined, inlined);
   }
 
-  /** A read that waits for its turn, or goes to a worker, or is traced. */
+  /**
+   * A read that waits for its turn, goes to a worker, or is traced (one async
+   * function for all three: each layer is a promise per call). `tried`: the
+   * inline path already ran it and it did not answer. A read the watchdog
+   * stopped runs again on a worker; how long the worker spent in it tells the
+   * inline reader whether the read is slow or the main thread merely stalled
+   * (see `InlineAdmission.rerunTook`).
+   */
   async #readLater(
     op: 'all' | 'get',
     bound: BindParameters | undefined,
     options: CallOptions | undefined,
     first: InlineRoute | undefined,
     trace: QueryTrace | undefined,
+    tried?: typeof NOT_INLINE | typeof INTERRUPTED,
   ): Promise<unknown[]> {
     let route = first;
-    // This turn's inline time is spent: wait for the loop to turn, then ask again.
-    while (route?.placement === 'wait') {
-      await route.reader.nextTurn();
-      route = this.#owner.inlineFor(this.source, options, true);
+    let inlined = tried ?? NOT_INLINE;
+    if (tried === undefined) {
+      // This turn's inline time is spent: wait for the loop to turn, then ask again.
+      while (route?.placement === 'wait') {
+        await route.reader.nextTurn();
+        route = this.#owner.inlineFor(this.source, options, true);
+      }
+      const rows = route?.placement === 'main' ? this.#inline(op, bound, route.reader) : NOT_INLINE;
+      if (Array.isArray(rows)) {
+        if (trace !== undefined) {
+          trace.worker = 'main';
+          trace.rows = rows.length;
+        }
+        return rows;
+      }
+      inlined = rows;
     }
-    const inlined = route?.placement === 'main' ? this.#inline(op, bound, route.reader) : NOT_INLINE;
-    if (!Array.isArray(inlined)) return this.#onWorker(op, bound, options, route, inlined, trace);
-    if (trace !== undefined) {
-      trace.worker = 'main';
-      trace.rows = inlined.length;
-    }
-    return inlined;
-  }
-
-  /**
-   * Runs a read on the main thread's connection; its rows, or why it did not
-   * answer. The inline path binds the caller's own values: better-sqlite3 sees
-   * exactly what it would see.
-   */
-  #inline(op: 'all' | 'get', bound: BindParameters | undefined, reader: InlineReader): unknown[] | typeof NOT_INLINE | typeof INTERRUPTED {
-    const inlined = reader.run(this.source, op, bound, this.#mode, this.#safeIntegers);
-    if (inlined === NOT_INLINE || inlined === INTERRUPTED) return inlined;
-    return op === 'all' ? (inlined as unknown[]) : inlined === undefined ? [] : [inlined];
-  }
-
-  /**
-   * Runs a read on a worker. A read the watchdog stopped runs again here; how
-   * long the worker spent in it tells the inline reader whether the read is
-   * slow or the main thread merely stalled (see `InlineAdmission.rerunTook`).
-   */
-  async #onWorker(
-    op: 'all' | 'get',
-    bound: BindParameters | undefined,
-    options: CallOptions | undefined,
-    route: InlineRoute | undefined,
-    inlined: typeof NOT_INLINE | typeof INTERRUPTED,
-    trace: QueryTrace | undefined,
-  ): Promise<unknown[]> {
     let rerun: number | undefined;
     try {
       const { value, worker, cost } = await this.#owner.callWithWorker(this.#requestFor(op, bound), 'routed', options);
@@ -170,6 +157,17 @@ export class Statement<T = Record<string, unknown>> {
       if (inlined === INTERRUPTED) route?.reader.rerunTook(this.source, rerun ?? Infinity);
       if (route?.placement === 'offload') route.reader.landed();
     }
+  }
+
+  /**
+   * Runs a read on the main thread's connection; its rows, or why it did not
+   * answer. The inline path binds the caller's own values: better-sqlite3 sees
+   * exactly what it would see.
+   */
+  #inline(op: 'all' | 'get', bound: BindParameters | undefined, reader: InlineReader): unknown[] | typeof NOT_INLINE | typeof INTERRUPTED {
+    const inlined = reader.run(this.source, op, bound, this.#mode, this.#safeIntegers);
+    if (inlined === NOT_INLINE || inlined === INTERRUPTED) return inlined;
+    return op === 'all' ? (inlined as unknown[]) : inlined === undefined ? [] : [inlined];
   }
 
   /** Runs the statement on the writer and resolves with `{ changes, lastInsertRowid }`. */
