@@ -201,24 +201,33 @@ What each mechanism buys, switched off one at a time: [below](#what-each-mechani
 
 ## Where the remaining time goes
 
-- **Sequential point reads (×1.1–1.7 across runs; ×18–27 with \`inlineReads: 0\`).** A cheap read runs inline on a
+- **Sequential point reads (×1.05–1.7 across runs; ×18–27 with \`inlineReads: 0\`).** A cheap read runs inline on a
   main-thread connection, under the watchdog's 2 ms cap. What it costs beyond better-sqlite3's own
-  call (~2–4 µs) is the call itself: a promise, the statement and cost lookups, the watchdog
-  handshake (two atomic stores), and two clock reads. Through a worker the same read costs a round
-  trip (two thread wake-ups, 100 µs or more on this VM).
+  call is the call itself, ~1.2 µs per read in one process (interleaved blocks of 100k reads; it
+  was ~3.4 µs before a read answered inline stopped going through a chain of async functions and
+  building a worker request it did not need): the statement and cost lookups, the watchdog
+  handshake (two atomic stores), two clock reads. Through a worker the same read costs a round
+  trip (two thread wake-ups, 25–100 µs or more on this VM). The throughput column moves more than
+  the median: a read sent away (a refusal after runs over the budget, a re-run the watchdog caused)
+  costs a round trip, and a fresh process reads its pages from the OS for its first second.
 - **64 in flight (×0.7–0.9; target ×1.1, not met).** Every read runs inline, so only the main
   thread's core serves them, at the per-call cost above; the per-turn cap makes the callers wait a
-  turn (microseconds) instead of paying a round trip. Beating one synchronous connection needs the
+  turn (microseconds) instead of paying a round trip. With better-sqlite3's own ~6 µs per read
+  inside it, one core tops out near ×0.8. Beating one synchronous connection needs the
   second core (hybrid execution), which pays only if a read answered by a worker costs the main
-  thread less than an inline one: today it costs 7–17 µs against 9–11 µs, and sending some reads to
+  thread less than an inline one: today it costs 7–17 µs against ~8 µs, and sending some reads to
   the workers lost (section "Hybrid execution" below). A SharedArrayBuffer ring measured 1.5 µs on
   the main thread per read (section "A cheaper hop"); it is the way to the target, not built yet.
-- **90/10 read/write (×0.4–0.5; target ×1.0, not met).** Each write is a round trip to the
-  writer, and each commit there makes the other connections' page caches stale: in WAL mode SQLite
-  resets a connection's page cache when its next read transaction finds that another connection
-  wrote, so the inline reads after every write read their pages again from the OS. better-sqlite3
-  on one connection keeps its cache. (\`mmap_size\` on every connection, one noisy run: point reads
-  64 in flight ×0.64 → ×0.93, 90/10 ×0.42 → ×0.28; not adopted, the \`pragmas\` option sets it.)
+- **90/10 read/write (×0.45–0.62; target ×1.0, not met).** The main thread is the bottleneck
+  (event-loop utilization 0.93–0.99): ~90 % inline reads at ~12–16 µs each (the writer and the
+  readers take turns on the second core, and the main thread is preempted more often than with
+  reads alone) and, per write, ~22 µs of its own time for the round trip to the writer (measured
+  with writes alone: the writer posts each write's answer by itself, at once, so that a change that
+  committed is reported even if the worker is stopped a moment later; one message per write). The
+  page-cache reset that each commit causes on the other connections (WAL) is small here: the first
+  read after a write takes ~4–5 µs more (better-sqlite3, two connections, any cache size from 20
+  pages to 2 MB). \`mmap_size\` on the inline connection alone lost (its first reads fault their
+  pages in and run over the budget: 90/10 ×0.6 → ×0.4, 3 runs); on every connection it lost too.
 - **Heavy GROUP BY ×4 (×1.7–2.0).** Two cores, four 250 ms reads: the figure moves with the
   machine's other load from run to run (the naive pool, one worker per core, measures the same).
 - **100k-row \`all()\` (×1.05–1.5 time; longest stall 18–34 ms, target 20 ms: met in some runs only).** Chunks arrive as

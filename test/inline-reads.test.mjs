@@ -47,6 +47,38 @@ test('a cheap read runs on the main thread and answers exactly as better-sqlite3
   reference.close();
 });
 
+test('handles of one SQL text with different row and integer modes, called in turn, each get their own shape inline', async (t) => {
+  // The main-thread statement is shared by every handle of the text; its toggles are set only
+  // when a call needs other ones, so each switch below must still take effect.
+  const workers = watchWorkers(t);
+  const { db, file } = await setup(t);
+  const sql = 'SELECT id, v, big FROM t WHERE id = ?';
+  await warm(db, sql, [1]);
+  const reference = new Database(file, { readonly: true });
+  const ref = (configure) => configure(reference.prepare(sql));
+  const calls = [
+    [(s) => s, (s) => s],
+    [(s) => s.raw(), (s) => s.raw()],
+    [(s) => s.raw(), (s) => s.raw()],
+    [(s) => s.pluck(), (s) => s.pluck()],
+    [(s) => s.expand(), (s) => s.expand()],
+    [(s) => s.safeIntegers(), (s) => s.safeIntegers()],
+    [(s) => s.raw().safeIntegers(), (s) => s.raw().safeIntegers()],
+    [(s) => s, (s) => s],
+    [(s) => s.safeIntegers(false).pluck(), (s) => s.safeIntegers(false).pluck()],
+  ];
+  for (const [i, [ours, theirs]] of calls.entries()) {
+    await new Promise((resolve) => setImmediate(resolve));
+    const id = 10 + i;
+    assert.deepStrictEqual(await ours(db.prepare(sql)).get([id]), ref(theirs).get(id), `call ${i}`);
+    assert.equal(workers(sql).at(-1), 'main', `call ${i} ran inline`);
+  }
+  reference.close();
+  // bind() then parameters: the same TypeError as on a worker, before anything runs.
+  await assert.rejects(db.prepare(sql).bind([1]).get([2]), { name: 'TypeError', message: 'This statement already has bound parameters' });
+  assert.deepEqual(await db.prepare(sql).bind([3]).get(), { id: 3, v: 'v2', big: 2 ** 60 + 2 });
+});
+
 test('a write that resolved is visible to the next inline read', async (t) => {
   const workers = watchWorkers(t);
   const { db } = await setup(t);
