@@ -1,9 +1,12 @@
 // Crash recovery: workers that die in a user function or run out of memory,
-// workers that cannot start again, and files that cannot be opened.
+// workers that cannot start again, files that cannot be opened, and close()
+// catching a replacement worker that is still starting.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { open, SqliteError, WorkerCrashedError, WorkerStartupError } from 'threadlite';
 import { setupModule } from './fixtures/rel-gate.mjs';
 import { tempDir, tempFile } from './helpers.mjs';
@@ -160,4 +163,26 @@ test('open() on an unusable file rejects with a clear error and leaves nothing r
   writeFileSync(flag, '');
   workerEnv(t, { THREADLITE_REL_FAIL_FILE: flag, THREADLITE_REL_FAIL_ROLE: 'reader' });
   await assert.rejects(open(join(dir, 'ok.db'), { readers: 2, setup: setupModule }), /the reader refuses to start/);
+});
+
+test('close() while a crashed reader\'s replacement is still starting keeps the process alive until it resolves', async (t) => {
+  // In a child process: the failure is the process exiting (code 13) with close() pending.
+  // The replacement has posted 'ready', unread, and is held in close-respawn-setup.mjs
+  // until this child has read that message after close() (see close-respawn-child.mjs).
+  const child = fileURLToPath(new URL('./fixtures/close-respawn-child.mjs', import.meta.url));
+  const proc = spawn(process.execPath, [child, tempDir(t)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  proc.stdout.on('data', (chunk) => (stdout += chunk));
+  proc.stderr.on('data', (chunk) => (stderr += chunk));
+  const killer = setTimeout(() => proc.kill('SIGKILL'), 20_000);
+  const code = await new Promise((resolve) => proc.on('exit', (c, signal) => resolve(c ?? signal)));
+  clearTimeout(killer);
+  const steps = stdout.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line));
+  const closing = steps.find((s) => s.step === 'closing');
+  assert.equal(closing?.crash, 'WorkerCrashedError', stdout);
+  // The state under test: the writer ready, the replacement reader still starting.
+  assert.deepEqual(closing.states, ['ready', 'starting']);
+  assert.ok(steps.some((s) => s.step === 'closed'), `close() never resolved (exit ${code}): ${stdout}${stderr}`);
+  assert.equal(code, 0, stderr);
 });
