@@ -201,7 +201,7 @@ What each mechanism buys, switched off one at a time: [below](#what-each-mechani
 
 ## Where the remaining time goes
 
-- **Sequential point reads (×1.05–1.7 across runs; ×18–27 with \`inlineReads: 0\`).** A cheap read runs inline on a
+- **Sequential point reads (×1.05–1.7 across runs, single repetitions up to ×2.6; ×18–27 with \`inlineReads: 0\`).** A cheap read runs inline on a
   main-thread connection, under the watchdog's 2 ms cap. What it costs beyond better-sqlite3's own
   call is the call itself, ~1.2 µs per read in one process (interleaved blocks of 100k reads; it
   was ~3.4 µs before a read answered inline stopped going through a chain of async functions and
