@@ -148,7 +148,7 @@ test('a text that runs cheaply inline stays inline when the same text was slow o
   // is cold, or these parameters are heavy), and the old code then sent every read to the workers.
   const workers = watchWorkers(t);
   const { db } = await setup(t);
-  const sql = 'WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < ?) SELECT count(*) AS n FROM c';
+  const sql = COUNTER;
   await warm(db, sql, [1]);
   assert.equal(workers(sql).at(-1), 'main');
   // A deadline sends a call to a worker; 300,000 rows take milliseconds there (budget: 200 µs).
@@ -158,6 +158,42 @@ test('a text that runs cheaply inline stays inline when the same text was slow o
   assert.deepEqual(await db.get(sql, [2]), { n: 2 });
   assert.equal(workers(sql).at(-1), 'main', 'judged by its inline runs, not by the slow worker runs');
   assert.equal(db.stats().inline.refused, 0);
+});
+
+// A recursive CTE whose cost is its parameter: 1 row is a few µs, 60,000 rows take well over the
+// 200 µs budget (about a millisecond) and well under the 1 s cap these tests set.
+const COUNTER = 'WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < ?) SELECT count(*) AS n FROM c';
+
+test('a text whose inline runs are mostly over the budget goes back to the workers', async (t) => {
+  const workers = watchWorkers(t);
+  const { db } = await setup(t);
+  await warm(db, COUNTER, [1]);
+  assert.equal(workers(COUNTER).at(-1), 'main');
+  // More than half of a 32-run window over budget: refused at the window's 17th slow run (the
+  // warm-up's inline runs fill part of the first window, which may end clean).
+  let slow = 0;
+  while (db.stats().inline.refused === 0 && slow < 64) {
+    assert.deepEqual(await db.get(COUNTER, [60_000]), { n: 60_000 });
+    slow++;
+  }
+  assert.equal(db.stats().inline.refused, 1);
+  assert.ok(slow >= 17 && slow <= 48, `refused after ${slow} slow runs`);
+  assert.deepEqual(await db.get(COUNTER, [2]), { n: 2 });
+  assert.notEqual(workers(COUNTER).at(-1), 'main', 'refused: the next read ran on a worker');
+});
+
+test('a text a third of whose inline runs are over the budget stays inline (a busy machine preempts that many)', async (t) => {
+  // The first rule refused at a quarter; on a machine whose cores were all busy that sent
+  // every read of a 5 µs statement to the workers, each costing a round trip.
+  const workers = watchWorkers(t);
+  const { db } = await setup(t);
+  await warm(db, COUNTER, [1]);
+  for (let i = 0; i < 48; i++) {
+    const n = i % 3 === 0 ? 60_000 : 1 + (i % 7);
+    assert.deepEqual(await db.get(COUNTER, [n]), { n });
+  }
+  assert.equal(db.stats().inline.refused, 0);
+  assert.ok(workers(COUNTER).slice(-48).every((w) => w === 'main'), workers(COUNTER).slice(-48).join());
 });
 
 test('errors from the inline path are the pool\'s error classes', async (t) => {
