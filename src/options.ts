@@ -87,16 +87,15 @@ export interface OpenOptions {
    * connection is also opened on the main thread, and a read whose observed
    * cost on the workers stays under this budget (a point lookup: ~5–20 µs)
    * runs there, synchronously, instead of paying a thread hop (~70–100 µs).
-   * A statement more than half of whose inline runs exceed the budget (or,
-   * without the watchdog, one run of which takes 100 times the budget) goes
+   * A statement more than half of whose inline runs exceed the budget goes
    * back to the workers for a while (1 s, doubling per refusal up to a minute).
    * Only `all()`/`get()` on the database itself (not inside a transaction or
    * snapshot), without `signal`/`timeout`, and never for in-memory databases.
    *
    * Default `50` where threadlite's native library loads (then no inline read
    * can stall the event loop longer than {@link OpenOptions.inlineCap}); `0`
-   * (off) where it does not. `0` turns it off. Set explicitly without the
-   * native library, the path runs without the hard cap.
+   * (off) where it does not. Set explicitly without the native library,
+   * the path runs without the hard cap.
    */
   inlineReads?: number;
   /**
