@@ -181,8 +181,8 @@ Against requests in flight (default options: \`readers\` = cores + 1, inline rea
 
 ${lines.join('\n')}
 
-Against readers, 64 in flight (\`readers: 0\` runs everything on the writer; \`minReaders\` follows
-\`readers\` when it is given):
+Against readers, 64 in flight (\`readers: 0\` runs every worker read on the writer, and cheap reads
+inline as with readers; \`minReaders\` follows \`readers\` when it is given):
 
 ${rlines.join('\n')}
 

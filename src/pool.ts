@@ -102,7 +102,7 @@ export class Pool {
 
   /** A statement's worker-measured cost (ms) if it is a read any read connection may run now, else undefined. */
   readCost(sql: string): number | undefined {
-    return this.#router.route(sql) === 'read' ? this.#costs.costOf(sql) : undefined;
+    return this.#router.readable(sql) ? this.#costs.costOf(sql) : undefined;
   }
 
   /**

@@ -196,6 +196,24 @@ test('a text a third of whose inline runs are over the budget stays inline (a bu
   assert.ok(workers(COUNTER).slice(-48).every((w) => w === 'main'), workers(COUNTER).slice(-48).join());
 });
 
+test('with no reader workers (readers: 0), cheap reads still run inline; a write is visible to the next one', async (t) => {
+  // The inline connection is a reader of its own: it needs the writer's word that the SQL only
+  // reads, not a reader worker. The first version asked the worker router, which with no
+  // readers sends every statement to the writer, so the inline path was off in effect.
+  const workers = watchWorkers(t);
+  const { db } = await setup(t, { readers: 0 });
+  const sql = 'SELECT v FROM t WHERE id = ?';
+  await warm(db, sql, [1]);
+  assert.equal(workers(sql).at(-1), 'main');
+  await db.run('UPDATE t SET v = ? WHERE id = 1', ['changed']);
+  assert.deepEqual(await db.get(sql, [1]), { v: 'changed' });
+  assert.equal(workers(sql).at(-1), 'main');
+  // State only the writer sees keeps reads there: a TEMP table shadowing nothing, then a read.
+  await db.exec('CREATE TEMP TABLE scratch(x)');
+  assert.deepEqual(await db.get(sql, [2]), { v: 'v1' });
+  assert.equal(workers(sql).at(-1), 'writer', 'TEMP objects on the writer: reads go there');
+});
+
 test('errors from the inline path are the pool\'s error classes', async (t) => {
   const { db } = await setup(t);
   const sql = 'SELECT abs(?) AS a';

@@ -27,11 +27,20 @@ export class Router {
 
   /** Where a statement of this SQL text runs now. */
   route(sql: string): Target {
+    return this.#workers.readers.length > 0 && this.readable(sql) ? 'read' : 'write';
+  }
+
+  /**
+   * Whether any read-only connection may run this SQL text now and see what
+   * the writer would: better-sqlite3 called it a reader, and the writer holds
+   * no state the others cannot see — a transaction the user opened with
+   * exec('BEGIN') (not a lease), TEMP objects or attached databases. The
+   * inline path asks this directly: it needs no reader worker (`readers: 0`).
+   */
+  readable(sql: string): boolean {
     const writer = this.#workers.writer;
-    // A transaction the user opened with exec('BEGIN') (not a lease), TEMP
-    // objects or attached databases: state readers cannot see.
-    if (this.#workers.readers.length === 0 || this.#state.writerOnly || (writer.inTransaction && !writer.leased)) return 'write';
-    return this.#costs.readerSafe(sql) === true ? 'read' : 'write';
+    if (this.#state.writerOnly || (writer.inTransaction && !writer.leased)) return false;
+    return this.#costs.readerSafe(sql) === true;
   }
 
   /**
