@@ -100,9 +100,9 @@ export class Pool {
     return this.#closed;
   }
 
-  /** A statement's worker-measured cost (ms) if it is a read any read connection may run now, else undefined. */
+  /** A statement's lightest worker-measured cost (ms, see {@link CostModel.lightest}) if any read connection may run it now, else undefined. */
   readCost(sql: string): number | undefined {
-    return this.#router.readable(sql) ? this.#costs.costOf(sql) : undefined;
+    return this.#router.readable(sql) ? this.#costs.lightest(sql) : undefined;
   }
 
   /**

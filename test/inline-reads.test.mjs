@@ -164,6 +164,20 @@ test('a text that runs cheaply inline stays inline when the same text was slow o
 // 200 µs budget (about a millisecond) and well under the 1 s cap these tests set.
 const COUNTER = 'WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < ?) SELECT count(*) AS n FROM c';
 
+test('a text is admitted once a worker has run it cheaply, even while the workers\' running estimate is still high', async (t) => {
+  // A server's first reads of a statement run on workers with cold page caches (the first one
+  // also prepares it): the smoothed estimate stayed over the budget for ~120 requests of an
+  // HTTP load (0.6 s), each a round trip behind the reports. One cheap run now opens the door.
+  const workers = watchWorkers(t);
+  const { db } = await setup(t);
+  assert.deepEqual(await db.get(COUNTER, [60_000]), { n: 60_000 }); // ~1 ms on a worker: the estimate
+  assert.deepEqual(await db.get(COUNTER, [1]), { n: 1 }); // a cheap run, on a worker too
+  assert.ok(workers(COUNTER).every((w) => w !== 'main'));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(await db.get(COUNTER, [2]), { n: 2 });
+  assert.equal(workers(COUNTER).at(-1), 'main');
+});
+
 test('a text whose inline runs are mostly over the budget goes back to the workers', async (t) => {
   const workers = watchWorkers(t);
   const { db } = await setup(t);

@@ -17,12 +17,27 @@ const MAX_TRACKED_SQL = 10_000;
 export class CostModel {
   readonly #routes = new Map<string, boolean>();
   readonly #costs = new Map<string, number>();
+  /** Each statement's last observed cost (what {@link lightest} needs). */
+  readonly #latest = new Map<string, number>();
   /** Set when a statement's first cost was light: queued guesses may be light too. */
   learnedLight = false;
 
   /** The running estimate of a statement's milliseconds on a worker, if it has run. */
   costOf(sql: string): number | undefined {
     return this.#costs.get(sql);
+  }
+
+  /**
+   * The lower of the running estimate and the last observation: whether a
+   * statement has shown that it can be cheap, even while the estimate still
+   * carries its first runs (each with a cold page cache, the first with its
+   * preparation) or a slow run for other parameters. What the inline path
+   * admits a statement on; its own runs judge it after that.
+   */
+  lightest(sql: string): number | undefined {
+    const estimate = this.#costs.get(sql);
+    const latest = this.#latest.get(sql);
+    return estimate === undefined || latest === undefined ? estimate : Math.min(estimate, latest);
   }
 
   /** Whether better-sqlite3 said the SQL may run on a reader; undefined until a worker prepared it. */
@@ -34,10 +49,14 @@ export class CostModel {
   observe(sql: string, request: Request, response: Response): void {
     if (request.op === 'next') return;
     if (!(response.ok && response.bounced === true) && request.op !== 'describe') {
-      if (this.#costs.size >= MAX_TRACKED_SQL) this.#costs.clear();
+      if (this.#costs.size >= MAX_TRACKED_SQL) {
+        this.#costs.clear();
+        this.#latest.clear();
+      }
       const old = this.#costs.get(sql);
       const cost = old === undefined ? response.cost : old + COST_SMOOTHING * (response.cost - old);
       this.#costs.set(sql, cost);
+      this.#latest.set(sql, response.cost);
       if (old === undefined && cost < HEAVY_MS) this.learnedLight = true;
     }
     if (response.readerSafe !== undefined) {
