@@ -234,9 +234,13 @@ What each mechanism buys, switched off one at a time: [below](#what-each-mechani
   the worker produces them and are deserialized one per task; what stalls the loop is V8's
   scavenger copying the rows that survive on the main thread (section "Bulk paths"). \`iterate()\`
   avoids it; \`--max-semi-space-size\` trades it for more, shorter pauses.
-- **HTTP light route p99 while heavy runs (28–38 ms; target 10 ms, not met).** The light route's
-  median is 2–5 ms; the tail comes with four 250 ms reports and the load generator sharing two
-  cores with the server (readers at nice 10 halved the median, 6 → 3 ms, not the tail).
+- **HTTP light route p99 while heavy runs (28–55 ms; target 10 ms, not met here by any server).** The
+  floor is the machine's: with the light route answering *without the database*
+  (\`HTTP_LIGHT_WITHOUT_DB=1\`, the heavy route still querying through threadlite) its p99 was 27–42 ms
+  (5 runs) against 33–55 ms with the point read. Inside the server, the read itself took p50
+  0.04–0.3 ms and p99 5–10 ms (timed around \`db.get\`, 2 runs), the event loop's p99 delay 3–4 ms; the
+  rest is four 250 ms reports, the server and the load generator sharing two cores (readers at nice 10
+  halved the median, 6 → 3 ms, not the tail; the load generator at nice −10 did not move it).
 - **100k inserts via \`batch\` (×1.0–1.3).** Positional parameters travel as one flat array per
   run of the same SQL and large batches go in parts while the writer inserts (section "Bulk paths").
 

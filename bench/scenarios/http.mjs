@@ -15,13 +15,16 @@ export const metrics = [
   { key: 'errors', label: 'errors', unit: '', better: 'lower', noRatio: true },
 ];
 const LOADER = fileURLToPath(new URL('../http-load.mjs', import.meta.url));
+// HTTP_LIGHT_WITHOUT_DB=1: the light route answers without the database (the heavy route still
+// queries): the floor that the machine and the load generator set for the light route's latency.
+const LIGHT_WITHOUT_DB = process.env.HTTP_LIGHT_WITHOUT_DB === '1';
 
 export async function run(driver, { rows, rand, quick }) {
   const heavy = groupBySql(rows);
   const server = createServer(async (req, res) => {
     try {
       let body;
-      if (req.url === '/light') body = await driver.get('SELECT * FROM items WHERE id = ?', [1 + ((rand() * rows) | 0)]);
+      if (req.url === '/light') body = LIGHT_WITHOUT_DB ? { id: 1 } : await driver.get('SELECT * FROM items WHERE id = ?', [1 + ((rand() * rows) | 0)]);
       else if (req.url === '/heavy') body = await driver.all(heavy.sql, heavy.params);
       else {
         res.writeHead(404).end();
