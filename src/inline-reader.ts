@@ -45,11 +45,12 @@ const CACHE_SIZE = 128;
 
 /**
  * Where a read goes now ({@link InlineReader.place}): run on the main thread;
- * to the pool (not an inline read); wait for the next event-loop turn and ask
- * again; or (benchmark switch only) to the pool as an offloaded inline read,
- * reported with {@link InlineReader.landed}.
+ * to the pool (not an inline read, or `maxQueue` reads wait for a turn
+ * already); wait for the next event-loop turn and ask again; or (benchmark
+ * switch only) to the pool as an offloaded inline read, reported with
+ * {@link InlineReader.landed}.
  */
-export type Placement = TurnPlacement | 'pool';
+export type Placement = TurnPlacement;
 
 /** A read the inline path takes, and how (see {@link Placement}). @internal */
 export interface InlineRoute {
@@ -116,7 +117,7 @@ export class InlineReader {
     this.#capMs = watchdog === undefined ? 0 : options.inlineCap;
     this.#admission = new InlineAdmission(this.#budget, this.#capMs);
     // One turn may spend what one read may: the same bound on the longest stall.
-    this.#turns = new InlineTurns(options.inlineCap);
+    this.#turns = new InlineTurns(options.inlineCap, options.maxQueue);
   }
 
   /**

@@ -24,8 +24,11 @@ const DEFAULT_TURN_BUDGET = 2;
  */
 const OFFLOAD_IN_FLIGHT = TUNING.offload;
 
-/** Where a cheap read goes in this turn: the main thread, the next turn, or a worker (offloaded). @internal */
-export type TurnPlacement = 'main' | 'wait' | 'offload';
+/**
+ * Where a cheap read goes in this turn: the main thread, the next turn, a
+ * worker (offloaded), or the pool like any read (`maxQueue` reads wait already). @internal
+ */
+export type TurnPlacement = 'main' | 'wait' | 'offload' | 'pool';
 
 /** @internal */
 export class InlineTurns {
@@ -42,8 +45,12 @@ export class InlineTurns {
   /** Reads that waited for a later turn. */
   deferred = 0;
 
-  constructor(capMs: number) {
+  /** Reads that may wait for a turn at once (`maxQueue`): past it, the pool and its own limit take them. */
+  readonly #maxWaiting: number;
+
+  constructor(capMs: number, maxWaiting: number) {
     this.#budget = capMs > 0 ? capMs : DEFAULT_TURN_BUDGET;
+    this.#maxWaiting = maxWaiting;
   }
 
   /**
@@ -51,7 +58,8 @@ export class InlineTurns {
    * time left; else it waits for the next turn (with the `offload` switch,
    * while other reads already wait, up to N go to the workers instead; a lone
    * caller never offloads: waiting a turn costs microseconds, a round trip
-   * far more).
+   * far more); once `maxQueue` reads wait, to the pool, whose queue has the
+   * same limit.
    */
   place(): TurnPlacement {
     if (this.#since === undefined) {
@@ -69,6 +77,8 @@ export class InlineTurns {
       this.#inFlight++;
       return 'offload';
     }
+    // Waiting reads are waiting calls: a flood of them is bounded as the pool's queue is.
+    if (this.#waiters >= this.#maxWaiting) return 'pool';
     this.deferred++;
     return 'wait';
   }

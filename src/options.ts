@@ -62,7 +62,7 @@ export interface OpenOptions {
   setup?: string | URL;
   /** Prepared statements cached per connection (least recently used out first). Default `256`. */
   statementCacheSize?: number;
-  /** Calls that may wait in the queue before new ones fail with `QueueFullError`. Default `100000`. */
+  /** Calls that may wait in the queue before new ones fail with `QueueFullError` (inline reads waiting for a turn: as many again). Default `100000`. */
   maxQueue?: number;
   /**
    * Where the worker entry file is, for bundlers that move it. Default: the

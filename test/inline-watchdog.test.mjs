@@ -188,6 +188,31 @@ test('many reads in flight over the turn budget wait a turn each and all answer 
   assert.ok(away <= interrupted * 64, `${away} of 6,400 reads answered by a worker, ${interrupted} interrupted`);
 });
 
+test('reads waiting for a turn are bounded by maxQueue: past it they go to the pool, whose own limit applies', async (t) => {
+  // Waiting reads are waiting calls; the first version let a flood of them wait without bound.
+  const workers = watchWorkers(t);
+  const db = await openTemp(t, { inlineReads: 1000, inlineCap: 5, maxQueue: 50 });
+  await db.exec('CREATE TABLE t(id INTEGER PRIMARY KEY, v INTEGER); WITH RECURSIVE s(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM s WHERE x < 100) INSERT INTO t SELECT x, x * 2 FROM s');
+  const sql = 'SELECT v FROM t WHERE id = ?';
+  await warmInline(db, workers, sql, [1]);
+  const before = db.stats().inline.deferred;
+  // 3,000 calls in one synchronous burst: ~5 ms of them run inline, then the turn is spent.
+  const calls = Array.from({ length: 3000 }, (_, i) => db.get(sql, [1 + (i % 100)]));
+  const outcomes = await Promise.allSettled(calls);
+  let answered = 0;
+  for (const [i, r] of outcomes.entries()) {
+    if (r.status === 'fulfilled') {
+      assert.deepEqual(r.value, { v: 2 * (1 + (i % 100)) });
+      answered++;
+    } else assert.equal(r.reason?.name, 'QueueFullError', String(r.reason));
+  }
+  const waited = db.stats().inline.deferred - before;
+  // At most 50 wait at once; a turn's worth may wait again if resuming took a whole turn.
+  assert.ok(waited > 0 && waited <= 100, `${waited} reads waited for a turn`);
+  assert.ok(workers(sql).slice(-answered).some((w) => w !== 'main'), 'past the bound, reads went to the pool');
+  assert.equal(db.stats().rejected, 3000 - answered);
+});
+
 test('reads waiting for the next turn when close() is called are answered, then the pool closes', async (t) => {
   const workers = watchWorkers(t);
   // A cap a loaded machine's preemptions rarely reach: an interrupted read would make its SQL
