@@ -159,7 +159,8 @@ test('interactive transactions hold the writer, commit, and roll back on throw',
 });
 
 test('reads run on readers, writes on the writer; raw queries bind their values', async (t) => {
-  const { prisma } = await prismaTemp(t, { readers: 1 });
+  // Inline reads off: a cheap read may be admitted to the main thread after one cheap run.
+  const { prisma } = await prismaTemp(t, { readers: 1, inlineReads: 0 });
   const seen = [];
   const handlers = { asyncEnd: (trace) => seen.push([trace.op, trace.worker, trace.sql]) };
   const channel = diagnosticsChannel.tracingChannel('threadlite:query');

@@ -5,7 +5,9 @@ import { queryChannel, SqliteError } from 'threadlite';
 import { openTemp } from './helpers.mjs';
 
 test('queries are published on the threadlite:query tracing channel', async (t) => {
-  const db = await openTemp(t, { readers: 1 });
+  // Inline reads off: the trace must name the reader worker (inline reads are traced as 'main',
+  // which the inline tests check), and a cheap read may be admitted inline after one cheap run.
+  const db = await openTemp(t, { readers: 1, inlineReads: 0 });
   await db.exec('CREATE TABLE t(x)');
   const events = [];
   const handlers = {
