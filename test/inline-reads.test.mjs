@@ -170,12 +170,18 @@ test('a text is admitted once a worker has run it cheaply, even while the worker
   // HTTP load (0.6 s), each a round trip behind the reports. One cheap run now opens the door.
   const workers = watchWorkers(t);
   const { db } = await setup(t);
-  assert.deepEqual(await db.get(COUNTER, [60_000]), { n: 60_000 }); // ~1 ms on a worker: the estimate
-  assert.deepEqual(await db.get(COUNTER, [1]), { n: 1 }); // a cheap run, on a worker too
-  assert.ok(workers(COUNTER).every((w) => w !== 'main'));
-  await new Promise((resolve) => setImmediate(resolve));
-  assert.deepEqual(await db.get(COUNTER, [2]), { n: 2 });
-  assert.equal(workers(COUNTER).at(-1), 'main');
+  assert.deepEqual(await db.get(COUNTER, [300_000]), { n: 300_000 }); // milliseconds on a worker: the estimate
+  // A cheap run on a worker (a deadline keeps a call off the inline path) opens the door. Up to
+  // three tries, as a preempted worker may take longer than the budget; the smoothed estimate
+  // alone (×0.7 per cheap run) is still over the budget after all of them.
+  let inline = false;
+  for (let attempt = 0; attempt < 3 && !inline; attempt++) {
+    assert.deepEqual(await db.get(COUNTER, [1], { timeout: 60_000 }), { n: 1 });
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(await db.get(COUNTER, [2]), { n: 2 });
+    inline = workers(COUNTER).at(-1) === 'main';
+  }
+  assert.ok(inline, workers(COUNTER).join());
 });
 
 test('a text whose inline runs are mostly over the budget goes back to the workers', async (t) => {
