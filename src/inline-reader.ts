@@ -43,19 +43,10 @@ export const INTERRUPTED: unique symbol = Symbol('interrupted inline');
 /** Statements kept prepared on the main-thread connection. */
 const CACHE_SIZE = 128;
 
-/**
- * Where a read goes now ({@link InlineReader.place}): run on the main thread;
- * to the pool (not an inline read, or `maxQueue` reads wait for a turn
- * already); wait for the next event-loop turn and ask again; or (benchmark
- * switch only) to the pool as an offloaded inline read, reported with
- * {@link InlineReader.landed}.
- */
-export type Placement = TurnPlacement;
-
-/** A read the inline path takes, and how (see {@link Placement}). @internal */
+/** A read the inline path takes, and how (see {@link TurnPlacement}). @internal */
 export interface InlineRoute {
   reader: InlineReader;
-  placement: Exclude<Placement, 'pool'>;
+  placement: Exclude<TurnPlacement, 'pool'>;
 }
 
 /** What {@link Database.stats} reports about the inline path. */
@@ -153,7 +144,7 @@ export class InlineReader {
    * ({@link InlineAdmission}); then as this turn's inline time allows
    * ({@link InlineTurns.place}).
    */
-  place(sql: string, cost: number | undefined): Placement {
+  place(sql: string, cost: number | undefined): TurnPlacement {
     if (!this.#admission.admits(sql, cost)) return 'pool';
     if (this.#watchdog !== undefined && !this.#watchdog.ready) return 'pool';
     return this.#turns.place();

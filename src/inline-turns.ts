@@ -25,8 +25,11 @@ const DEFAULT_TURN_BUDGET = 2;
 const OFFLOAD_IN_FLIGHT = TUNING.offload;
 
 /**
- * Where a cheap read goes in this turn: the main thread, the next turn, a
- * worker (offloaded), or the pool like any read (`maxQueue` reads wait already). @internal
+ * Where a read goes now (`InlineReader.place`): run on the main thread; wait
+ * for the next event-loop turn and ask again; to the pool like any read (not
+ * an inline read, or `maxQueue` reads wait for a turn already); or (benchmark
+ * switch only) to the pool as an offloaded inline read, reported with
+ * `InlineReader.landed`. @internal
  */
 export type TurnPlacement = 'main' | 'wait' | 'offload' | 'pool';
 
