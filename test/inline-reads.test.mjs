@@ -22,6 +22,10 @@ async function setup(t, options = {}) {
   return { db, file };
 }
 
+// A recursive CTE whose cost is its parameter: 1 row is a few µs, 60,000 rows take well over the
+// 200 µs budget (about a millisecond) and well under the 1 s cap these tests set.
+const COUNTER = 'WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < ?) SELECT count(*) AS n FROM c';
+
 /** Runs a read until the pool has learned its route and cost (inline needs both). */
 async function warm(db, sql, params, times = 30) {
   for (let i = 0; i < times - 1; i++) await db.get(sql, params);
@@ -159,10 +163,6 @@ test('a text that runs cheaply inline stays inline when the same text was slow o
   assert.equal(workers(sql).at(-1), 'main', 'judged by its inline runs, not by the slow worker runs');
   assert.equal(db.stats().inline.refused, 0);
 });
-
-// A recursive CTE whose cost is its parameter: 1 row is a few µs, 60,000 rows take well over the
-// 200 µs budget (about a millisecond) and well under the 1 s cap these tests set.
-const COUNTER = 'WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < ?) SELECT count(*) AS n FROM c';
 
 test('a text is admitted once a worker has run it cheaply, even while the workers\' running estimate is still high', async (t) => {
   // A server's first reads of a statement run on workers with cold page caches (the first one
