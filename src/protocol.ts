@@ -46,6 +46,8 @@ export interface WorkerConfig {
    * that cancelled statements can be interrupted (see src/native/interrupt.ts).
    */
   native: { path: string; entryPoint: string; slot: number } | undefined;
+  /** A reader's request ring (src/ring-protocol.ts), when small reads travel through shared memory. */
+  ring?: SharedArrayBuffer;
 }
 
 /** Indexes into the worker's shared Int32 cells. @internal */
@@ -217,8 +219,13 @@ export interface OperationRequest {
   prelude?: readonly string[];
 }
 
-/** @internal */
-export type Request = StatementRequest | ExecRequest | NextRequest | CloseCursorRequest | BatchRequest | CloseRequest | OperationRequest;
+/**
+ * Any request. `seq`: its place in the order the main thread sent requests to
+ * one worker, set on port requests when the worker also has a request ring
+ * (src/ring-protocol.ts): the worker runs both kinds in that order.
+ * @internal
+ */
+export type Request = (StatementRequest | ExecRequest | NextRequest | CloseCursorRequest | BatchRequest | CloseRequest | OperationRequest) & { seq?: number };
 
 /** A request before the pool gives it an id. @internal */
 export type NewRequest = Request extends infer R ? (R extends Request ? Omit<R, 'id'> : never) : never;

@@ -5,7 +5,7 @@
  */
 import type { Response, RowMode, RowsMessage, RowsPayload } from './protocol';
 import { decodeRows } from './rows';
-import type { Dispatch } from './worker-handle';
+import type { Dispatch } from './inflight';
 
 /** Keeps a chunk with the in-flight request it belongs to (dropped if that request is gone). @internal */
 export function keepRows(inflight: readonly Dispatch[], message: RowsMessage): void {

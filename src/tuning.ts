@@ -29,6 +29,8 @@ export const TUNING = Object.freeze({
   chunkBytes: number('chunkBytes', 256 * 1024),
   /** Inline reads over a turn's budget that may be on the workers at once while others wait (0 = all wait for the next turn; hybrid execution). */
   offload: Math.max(0, number('offload', 0)),
+  /** Small reads to readers travel through a shared-memory ring (0 = every request by postMessage). */
+  ring: number('ring', 1) !== 0,
   /** Stop cancelled statements with sqlite3_interrupt (0 = terminate their worker, the fallback path). */
   interrupt: number('interrupt', 1) !== 0,
   /** Keep better-sqlite3 objects from background finalization (1 = on, 0 = off; unset: on Node >= 24). */

@@ -15,19 +15,14 @@ import {
   type RowsMessage,
   type RowsPayload,
   type StartupMessage,
-  transferList,
   type WorkerConfig,
 } from './protocol';
 import { SETTINGS_CELLS } from './settings-protocol';
 import { attachRows, keepRows } from './streamed-rows';
-
-/** A request on its way to a worker, and who is waiting for its answer. @internal */
-export interface Dispatch {
-  readonly request: Request;
-  onResponse(response: Response, worker: WorkerHandle): void;
-  /** Chunks of rows the worker posted ahead of the answer (see {@link RowsMessage}). */
-  streamed?: RowsPayload[];
-}
+import { type Dispatch, InflightList } from './inflight';
+import { Outbox } from './outbox';
+import { RequestRing } from './request-ring';
+import { TUNING } from './tuning';
 
 /** How a worker's in-flight requests stood when it exited. @internal */
 export interface ExitReport {
@@ -88,10 +83,12 @@ export class WorkerHandle {
 
   readonly #worker: Worker;
   readonly #cells: Int32Array;
-  readonly #inflight: Dispatch[] = [];
-  #head = 0;
-  #answered = 0;
-  #outbox: Request[] = [];
+  /** Small reads travel through shared memory (readers only; see request-ring.ts). */
+  readonly #ring: RequestRing | undefined;
+  readonly #inflight: InflightList;
+  /** Requests sent to this worker so far: the next one's place in its order. */
+  #seq = 0;
+  readonly #outbox = new Outbox();
   #flushQueued = false;
   #expectedExit = false;
   #error: unknown;
@@ -106,6 +103,8 @@ export class WorkerHandle {
     this.#cells = new Int32Array(cells, 0, CELL_COUNT);
     this.settingsCells = new Int32Array(cells, CELL_COUNT * Int32Array.BYTES_PER_ELEMENT, SETTINGS_CELLS);
     this.#cancelSet = new CancelSet(this.#cells);
+    this.#ring = role === 'reader' && TUNING.ring ? new RequestRing() : undefined;
+    this.#inflight = new InflightList(this.#ring, (dispatch, response) => this.#deliver(dispatch, response));
     const native = nativeStatus();
     this.#slot = InterruptSlot.allocate(this.#cells, Cell.current);
     const workerData: WorkerConfig = {
@@ -114,6 +113,7 @@ export class WorkerHandle {
       cells,
       native: native.available && this.#slot !== undefined ? { path: native.path, entryPoint: ENTRY_POINT, slot: this.#slot.slot } : undefined,
     };
+    if (this.#ring !== undefined) workerData.ring = this.#ring.buffer;
     // Referenced while it starts, so a process awaiting open() cannot exit
     // before open() settles; unreferenced once ready (an idle pool must not
     // keep the process alive) and referenced again while work is in flight.
@@ -158,12 +158,12 @@ export class WorkerHandle {
 
   /** The requests sent and not yet answered, oldest first. */
   pending(): Dispatch[] {
-    return this.#inflight.slice(this.#head);
+    return this.#inflight.pending();
   }
 
   /** Requests sent and not yet answered. */
   get inflight(): number {
-    return this.#inflight.length - this.#head;
+    return this.#inflight.size;
   }
 
   /** Queues a request; requests queued in the same tick travel in one message. */
@@ -171,8 +171,15 @@ export class WorkerHandle {
     if (this.inflight === 0) this.lastProgress = performance.now();
     // A request sent again (its first worker died) starts its rows afresh.
     dispatch.streamed = undefined;
+    dispatch.unsent = undefined;
     this.#inflight.push(dispatch);
-    this.#outbox.push(dispatch.request);
+    const { request } = dispatch;
+    const seq = this.#seq++;
+    dispatch.ring = this.#ring !== undefined && 'sql' in request && request.op !== 'exec' ? this.#ring.write(request, seq) : -1;
+    if (dispatch.ring < 0) {
+      if (this.#ring !== undefined) request.seq = seq;
+      this.#outbox.push(request);
+    }
     if (!this.#refed) {
       // Work in flight keeps the process alive; an idle pool does not.
       this.#worker.ref();
@@ -186,34 +193,32 @@ export class WorkerHandle {
 
   readonly #flush = (): void => {
     this.#flushQueued = false;
-    if (this.#outbox.length === 0 || this.state === 'exited') return;
-    const batch = this.#outbox;
-    this.#outbox = [];
-    try {
-      this.#worker.postMessage(batch, transferList(batch));
-    } catch {
-      // Something in one request cannot be cloned (src/params.ts keeps user
-      // values from getting here; this is the last line of defence). Send the
-      // requests one by one and fail only those that cannot travel: the rest
-      // go on in order, and the worker never sees the failed ones.
-      for (const request of batch) {
-        try {
-          this.#worker.postMessage([request], transferList([request]));
-        } catch (err) {
-          this.#dropUnsent(request, err);
-        }
+    if (this.state === 'exited') return;
+    // Port requests first: a ring request the worker reads may be due after one of them.
+    if (this.#outbox.size > 0) {
+      // A request that could not travel is answered with its error, in its turn.
+      for (const { request, error } of this.#outbox.post(this.#worker) ?? []) {
+        const dispatch = this.pending().find((d) => d.request === request);
+        if (dispatch !== undefined) dispatch.unsent = error;
       }
+    }
+    if (this.#ring !== undefined) {
+      this.#ring.publish();
+      this.#armRing();
     }
   };
 
-  /** A request that could not be posted: out of the in-flight list, answered with its error. */
-  #dropUnsent(request: Request, err: unknown): void {
-    const index = this.#inflight.findIndex((d, i) => i >= this.#head && d.request === request);
-    if (index === -1) return;
-    const [dispatch] = this.#inflight.splice(index, 1) as [Dispatch];
-    dispatch.onResponse({ id: request.id, ok: false, error: serializeError(err), cost: 0, inTransaction: this.inTransaction }, this);
+  /** Waits for ring answers when the oldest request expects one. */
+  #armRing(): void {
+    if (this.#inflight.drainRing()) this.#ring?.arm(this.#onRing);
     this.#unrefIfIdle();
   }
+
+  readonly #onRing = (): void => {
+    if (this.state === 'exited') return;
+    this.lastProgress = performance.now();
+    this.#armRing();
+  };
 
   /** An idle worker does not keep the process alive. */
   #unrefIfIdle(): void {
@@ -238,14 +243,14 @@ export class WorkerHandle {
    */
   cancel(dispatch: Dispatch): CancelOutcome {
     const id = dispatch.request.id;
-    const index = this.#inflight.indexOf(dispatch, this.#head);
+    const index = this.#inflight.indexOf(dispatch);
     if (index === -1 || this.#slot === undefined) return 'pending';
     const listed = this.#cancelSet.add(id);
     if (this.#slot.interrupt(id)) return 'interrupted';
     // Not running now: not begun (it will be skipped, since it was listed
     // first), or finished (its answer is on its way).
-    const begun = Atomics.load(this.#cells, Cell.started) - this.#answered;
-    return listed && begun <= index - this.#head ? 'skipped' : 'pending';
+    const begun = Atomics.load(this.#cells, Cell.started) - this.#inflight.answered;
+    return listed && begun <= index ? 'skipped' : 'pending';
   }
 
   /** Whether request `id` is the statement the worker is running right now. */
@@ -307,38 +312,32 @@ export class WorkerHandle {
     // Answers a detached worker still sends belong to requests already reported.
     if (this.state === 'exited') return;
     this.lastProgress = performance.now();
-    for (const response of responses) {
-      const dispatch = this.#inflight[this.#head];
-      if (dispatch === undefined || dispatch.request.id !== response.id) {
-        throw new Error(`threadlite: response ${response.id} out of order (internal error)`);
-      }
-      this.#inflight[this.#head++] = undefined as unknown as Dispatch;
-      this.#answered++;
-      if (this.#cancelSet.size > 0) this.#cancelSet.remove(response.id);
-      this.inTransaction = response.inTransaction;
-      attachRows(dispatch, response);
-      dispatch.onResponse(response, this);
-    }
-    if (this.#head > 1024 && this.#head * 2 > this.#inflight.length) {
-      this.#inflight.splice(0, this.#head);
-      this.#head = 0;
-    }
-    this.#unrefIfIdle();
+    this.#inflight.onPortAnswers(responses);
+    this.#armRing();
+  }
+
+  #deliver(dispatch: Dispatch, response: Response): void {
+    if (dispatch.unsent !== undefined) response = { id: response.id, ok: false, error: serializeError(dispatch.unsent), cost: 0, inTransaction: response.inTransaction };
+    if (this.#cancelSet.size > 0) this.#cancelSet.remove(response.id);
+    this.inTransaction = response.inTransaction;
+    attachRows(dispatch, response);
+    dispatch.onResponse(response, this);
   }
 
   #onExit(code: number): void {
     if (this.#reported) return;
     this.#reported = true;
     const wasReady = this.state === 'ready';
+    // Answers the worker gave in its ring before it went are its truth.
+    if (wasReady) this.#inflight.drainRing();
     this.state = 'exited';
-    const pending = this.#inflight.slice(this.#head);
-    this.#inflight.length = 0;
-    this.#head = 0;
-    this.#outbox = [];
+    const answered = this.#inflight.answered;
+    const pending = this.#inflight.clear();
+    this.#outbox.clear();
     if (!wasReady && pending.length === 0 && this.onExit === undefined) return;
     // Requests in one message start in order, so the count the worker started
     // splits the in-flight list exactly.
-    const started = Math.max(0, Atomics.load(this.#cells, Cell.started) - this.#answered);
+    const started = Math.max(0, Atomics.load(this.#cells, Cell.started) - answered);
     this.onExit?.({
       begun: pending.slice(0, started),
       notBegun: pending.slice(started),

@@ -5,7 +5,8 @@
 import type { SerializedError } from '../errors';
 import type { Request } from '../protocol';
 import type { ChangeBatch } from '../settings-protocol';
-import type { Dispatch, WorkerHandle } from '../worker-handle';
+import type { Dispatch } from '../inflight';
+import type { WorkerHandle } from '../worker-handle';
 
 /** A failure reported by a worker, rebuilt into an error class by the awaiting caller. @internal */
 export class RemoteError {

@@ -9,6 +9,7 @@ import { TUNING } from '../tuning';
 import { Connection } from './connection';
 import { WorkerSettings } from './connection-settings';
 import { lowerPriority } from './priority';
+import { type RingRequest, WorkerRing } from './ring';
 
 const port = parentPort;
 if (port === null) throw new Error('threadlite/worker must be started as a worker thread');
@@ -46,31 +47,63 @@ async function start(): Promise<void> {
   }
   await lowerPriority(config.nice);
   const settings = new WorkerSettings(config, connection.interruptible);
-  port?.on('message', (requests: Request[]) => {
-    for (const request of requests) {
-      // Answer what is done before a request that may take long, so that
-      // light results never wait behind a heavy one.
-      if (pending.length > 0 && connection.isHeavy(request)) flush();
-      Atomics.add(cells, Cell.started, 1);
-      settings.beforeRequest();
-      const response = connection.execute(request);
-      settings.afterRequest(response);
-      pending.push(response);
-      // The writer acknowledges every change at once: a change that committed
-      // must be reported even if this worker is terminated a moment later.
-      if (config.role === 'writer' && request.op !== 'next' && !response.readerSafe) flush();
-      if (request.op === 'close') {
-        flush();
-        port?.close();
-        return;
-      }
+  const ring = config.ring === undefined ? undefined : new WorkerRing(config.ring);
+  // Port requests waiting for their turn: with a ring, requests carry the
+  // order the main thread sent them in, and ring requests may come first.
+  const queue: Request[] = [];
+  let queueHead = 0;
+  let next = 0;
+  let closed = false;
+  const run = (request: Request, taken: RingRequest | undefined): void => {
+    // Answer what is done before a request that may take long, so that
+    // light results never wait behind a heavy one.
+    if (pending.length > 0 && connection.isHeavy(request)) flush();
+    Atomics.add(cells, Cell.started, 1);
+    settings.beforeRequest();
+    const response = connection.execute(request);
+    settings.afterRequest(response);
+    if (taken !== undefined && ring?.answer(taken, response) === true) return;
+    pending.push(response);
+    // The writer acknowledges every change at once: a change that committed
+    // must be reported even if this worker is terminated a moment later.
+    if (config.role === 'writer' && request.op !== 'next' && !response.readerSafe) flush();
+    if (request.op === 'close') {
+      flush();
+      closed = true;
+      port?.close();
     }
+  };
+  const pump = (): void => {
+    while (!closed) {
+      const head = queue[queueHead];
+      if (head !== undefined && (head.seq === undefined || head.seq === next)) {
+        queue[queueHead++] = undefined as unknown as Request;
+        if (head.seq !== undefined) next = head.seq + 1;
+        run(head, undefined);
+      } else if (ring !== undefined && ring.nextSeq() === next) {
+        next++;
+        const taken = ring.take();
+        run(taken.request, taken);
+      } else break;
+    }
+    if (queueHead === queue.length) {
+      queue.length = 0;
+      queueHead = 0;
+    }
+    if (closed) return;
+    ring?.wait(pump);
     if (!TUNING.coalesce) flush();
     else if (pending.length > 0 && !flushQueued) {
       flushQueued = true;
       setImmediate(flush);
     }
+  };
+  port?.on('message', (requests: Request[]) => {
+    for (const request of requests) queue.push(request);
+    pump();
   });
+  // Requests may already wait in the ring (sent while the connection opened).
+  pump();
   const ready: StartupMessage = { type: 'ready', interruptible: connection.interruptible };
   if (connection.nativeError !== undefined) ready.nativeError = connection.nativeError;
   port?.postMessage(ready);

@@ -1,0 +1,99 @@
+/**
+ * The main thread's side of one reader's request ring (see ring-protocol.ts):
+ * writes small reads into slots, publishes them, reads their answers, and
+ * waits for answers without keeping the process alive (the worker handle
+ * does that while work is in flight).
+ */
+import type { Response, StatementRequest } from './protocol';
+import { RING_BYTES, RING_SLOTS, RingCell, RingViews, readAnswer, writeRequest } from './ring-protocol';
+
+/** SQL texts one ring names by id; past this, new texts go by port. */
+const MAX_SQL_IDS = 4096;
+
+/** @internal */
+export class RequestRing {
+  /** The shared memory, handed to the worker in its `workerData`. */
+  readonly buffer = new SharedArrayBuffer(RING_BYTES);
+  readonly #ring = new RingViews(this.buffer);
+  /** Ring requests written (the next one's index). */
+  #written = 0;
+  /** Ring requests whose answers were taken. */
+  #taken = 0;
+  /** The SQL id of each slot's request. */
+  readonly #slotSql = new Int32Array(RING_SLOTS);
+  readonly #sqlIds = new Map<string, number>();
+  /** Column names last sent per SQL id (mirrors the worker's). */
+  readonly #names = new Map<number, string[]>();
+  #armed = false;
+
+  /**
+   * Writes `request` (sequence number `seq` on this worker) into the next
+   * slot; returns its ring index, or -1 when it must go by port (its shape,
+   * or the ring is full). Not visible to the worker until {@link publish}.
+   */
+  write(request: StatementRequest, seq: number): number {
+    const index = this.#written;
+    if (index - this.#taken >= RING_SLOTS) return -1;
+    let sqlId = this.#sqlIds.get(request.sql);
+    const define = sqlId === undefined;
+    if (sqlId === undefined) {
+      if (this.#sqlIds.size >= MAX_SQL_IDS) return -1;
+      sqlId = this.#sqlIds.size + 1;
+    }
+    if (!writeRequest(this.#ring, index, request, seq, sqlId, define)) return -1;
+    // Known from now on: this request defines it for the worker, ahead of every later one.
+    if (define) this.#sqlIds.set(request.sql, sqlId);
+    this.#slotSql[index % RING_SLOTS] = sqlId;
+    this.#written = index + 1;
+    return index;
+  }
+
+  /** Makes the requests written so far visible to the worker, and wakes it if it waits. */
+  publish(): void {
+    const cells = this.#ring.cells;
+    if (Atomics.load(cells, RingCell.published) === this.#written) return;
+    Atomics.store(cells, RingCell.published, this.#written);
+    if (Atomics.load(cells, RingCell.workerWaiting) === 1) Atomics.notify(cells, RingCell.published);
+  }
+
+  /**
+   * The answer to ring request `index`, when the worker has given it: a
+   * response, or `'port'` when it comes by port; undefined while it runs.
+   * Answers are taken in ring order ({@link take}).
+   */
+  answer(index: number): Response | 'port' | undefined {
+    if (Atomics.load(this.#ring.cells, RingCell.answered) <= index) return undefined;
+    return readAnswer(this.#ring, index, this.#names, this.#slotSql[index % RING_SLOTS] as number) ?? 'port';
+  }
+
+  /** Frees the oldest answered slot (its answer was delivered, from the ring or by port). */
+  take(): void {
+    this.#taken++;
+  }
+
+  /**
+   * Calls `onAnswer` once, in a later task, when the worker publishes an
+   * answer that was not there when this was called. Does not keep the
+   * process alive.
+   */
+  arm(onAnswer: () => void): void {
+    if (this.#armed) return;
+    const cells = this.#ring.cells;
+    Atomics.store(cells, RingCell.mainWaiting, 1);
+    const seen = Atomics.load(cells, RingCell.answered);
+    this.#armed = true;
+    const wake = () => {
+      this.#armed = false;
+      Atomics.store(cells, RingCell.mainWaiting, 0);
+      onAnswer();
+    };
+    if (seen > this.#taken) {
+      // Published meanwhile: answer in a microtask rather than inside the caller.
+      queueMicrotask(wake);
+      return;
+    }
+    const result = Atomics.waitAsync(cells, RingCell.answered, seen);
+    if (result.async) void result.value.then(wake);
+    else queueMicrotask(wake);
+  }
+}
