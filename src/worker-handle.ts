@@ -84,7 +84,7 @@ export class WorkerHandle {
   readonly #worker: Worker;
   readonly #cells: Int32Array;
   /** Small reads travel through shared memory (readers only; see request-ring.ts). */
-  readonly #ring: RequestRing | undefined;
+  readonly ring: RequestRing | undefined;
   readonly #inflight: InflightList;
   /** Requests sent to this worker so far: the next one's place in its order. */
   #seq = 0;
@@ -103,8 +103,8 @@ export class WorkerHandle {
     this.#cells = new Int32Array(cells, 0, CELL_COUNT);
     this.settingsCells = new Int32Array(cells, CELL_COUNT * Int32Array.BYTES_PER_ELEMENT, SETTINGS_CELLS);
     this.#cancelSet = new CancelSet(this.#cells);
-    this.#ring = role === 'reader' && TUNING.ring ? new RequestRing() : undefined;
-    this.#inflight = new InflightList(this.#ring, (dispatch, response) => this.#deliver(dispatch, response));
+    this.ring = role === 'reader' && TUNING.ring ? new RequestRing() : undefined;
+    this.#inflight = new InflightList(this.ring, (dispatch, response) => this.#deliver(dispatch, response));
     const native = nativeStatus();
     this.#slot = InterruptSlot.allocate(this.#cells, Cell.current);
     const workerData: WorkerConfig = {
@@ -113,7 +113,7 @@ export class WorkerHandle {
       cells,
       native: native.available && this.#slot !== undefined ? { path: native.path, entryPoint: ENTRY_POINT, slot: this.#slot.slot } : undefined,
     };
-    if (this.#ring !== undefined) workerData.ring = this.#ring.buffer;
+    if (this.ring !== undefined) workerData.ring = this.ring.buffer;
     // Referenced while it starts, so a process awaiting open() cannot exit
     // before open() settles; unreferenced once ready (an idle pool must not
     // keep the process alive) and referenced again while work is in flight.
@@ -175,9 +175,9 @@ export class WorkerHandle {
     this.#inflight.push(dispatch);
     const { request } = dispatch;
     const seq = this.#seq++;
-    dispatch.ring = this.#ring !== undefined && 'sql' in request && request.op !== 'exec' ? this.#ring.write(request, seq) : -1;
+    dispatch.ring = this.ring !== undefined && 'sql' in request && request.op !== 'exec' ? this.ring.write(request, seq) : -1;
     if (dispatch.ring < 0) {
-      if (this.#ring !== undefined) request.seq = seq;
+      if (this.ring !== undefined) request.seq = seq;
       this.#outbox.push(request);
     }
     if (!this.#refed) {
@@ -202,15 +202,15 @@ export class WorkerHandle {
         if (dispatch !== undefined) dispatch.unsent = error;
       }
     }
-    if (this.#ring !== undefined) {
-      this.#ring.publish();
+    if (this.ring !== undefined) {
+      this.ring.publish();
       this.#armRing();
     }
   };
 
   /** Waits for ring answers when the oldest request expects one. */
   #armRing(): void {
-    if (this.#inflight.drainRing()) this.#ring?.arm(this.#onRing);
+    if (this.#inflight.drainRing()) this.ring?.arm(this.#onRing);
     this.#unrefIfIdle();
   }
 

@@ -21,6 +21,8 @@ export interface WorkerStats {
   leased: boolean;
   /** `iterate()` cursors open on this connection. */
   cursors: number;
+  /** Calls this worker was sent through its shared-memory request ring rather than by message (readers' small reads; see docs/architecture.md). */
+  viaRing: number;
 }
 
 /** Counters and per-worker state for health endpoints; see {@link Database.stats}. */
@@ -85,6 +87,7 @@ export class Counters {
       inflight: w.inflight,
       leased: w.leased,
       cursors: w.cursors,
+      viaRing: w.ring?.carried ?? 0,
     }));
     const native = nativeStatusWarnOnce();
     const interruptible = entries.every((w) => w.interruptible || w.state !== 'ready');

@@ -91,6 +91,7 @@ async function start(): Promise<void> {
       queueHead = 0;
     }
     if (closed) return;
+    ring?.notify();
     ring?.wait(pump);
     if (!TUNING.coalesce) flush();
     else if (pending.length > 0 && !flushQueued) {
