@@ -78,16 +78,20 @@ export const DRIVERS = {
 /**
  * threadlite with one mechanism switched off (`THREADLITE_TUNING`, read once
  * by src/tuning.ts at load: the trial's process gets it in its environment).
- * Named `threadlite:<switch>`, e.g. `threadlite:pipeline=1`; see bench/ablation.mjs.
+ * Named `<threadlite driver>:<switch>`, e.g. `threadlite:pipeline=1` or
+ * `threadlite-no-inline:ring=0`; see bench/ablation.mjs.
  */
 export function tuningOf(driver) {
-  return driver.startsWith('threadlite:') ? driver.slice('threadlite:'.length) : undefined;
+  const at = driver.indexOf(':');
+  return at > 0 && driver.startsWith('threadlite') && DRIVERS[driver.slice(0, at)] !== undefined ? driver.slice(at + 1) : undefined;
 }
 
 /** The driver behind a name, switched-off variants included. */
 export function driverNamed(name) {
-  if (tuningOf(name) !== undefined) return { label: `threadlite (${tuningOf(name)})`, open: (file) => openThreadlite(file, {}) };
-  return DRIVERS[name];
+  const tuning = tuningOf(name);
+  if (tuning === undefined) return DRIVERS[name];
+  const base = DRIVERS[name.slice(0, name.indexOf(':'))];
+  return { label: `${base.label.replace(/\)$/, '')}, ${tuning})`, open: base.open };
 }
 
 // A previous build of threadlite, for a before/after comparison in one run:

@@ -202,10 +202,8 @@ export class WorkerHandle {
         if (dispatch !== undefined) dispatch.unsent = error;
       }
     }
-    if (this.ring !== undefined) {
-      this.ring.publish();
-      this.#armRing();
-    }
+    this.ring?.publish();
+    if (this.ring !== undefined) this.#armRing();
   };
 
   /** Waits for ring answers when the oldest request expects one. */
@@ -216,8 +214,10 @@ export class WorkerHandle {
 
   readonly #onRing = (): void => {
     if (this.state === 'exited') return;
-    this.lastProgress = performance.now();
+    const answered = this.#inflight.answered;
     this.#armRing();
+    // Progress is an answer, not a wake-up: a wait that timed out must not hide a stalled worker.
+    if (this.#inflight.answered !== answered) this.lastProgress = performance.now();
   };
 
   /** An idle worker does not keep the process alive. */
