@@ -177,7 +177,8 @@ export class WorkerHandle {
     const seq = this.#seq++;
     dispatch.ring = this.ring !== undefined && 'sql' in request && request.op !== 'exec' ? this.ring.write(request, seq) : -1;
     if (dispatch.ring < 0) {
-      if (this.ring !== undefined) request.seq = seq;
+      // Always (re)set: a request sent again after its worker died carries the old worker's number.
+      request.seq = this.ring !== undefined ? seq : undefined;
       this.#outbox.push(request);
     }
     if (!this.#refed) {

@@ -3,11 +3,13 @@
 // `inlineReads: 0` so that reads go to the reader worker, and check what the
 // ring carried through `stats().workers[].viaRing`.
 import assert from 'node:assert/strict';
+import { writeFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { open, TimeoutError, WorkerCrashedError } from 'threadlite';
 import { setupModule } from './fixtures/rel-gate.mjs';
-import { tempFile } from './helpers.mjs';
+import { tempDir, tempFile } from './helpers.mjs';
 
 async function setup(t, options = {}) {
   const file = tempFile(t);
@@ -181,4 +183,31 @@ test('close() with ring reads in flight answers them and resolves', async (t) =>
   const rows = await Promise.all(calls);
   assert.deepEqual(rows, Array.from({ length: 100 }, (_, i) => ({ x: 1, i })));
   await closed;
+});
+
+test('reads in flight behind a crash on a ring reader run again on the writer, in the writer\'s own order', async (t) => {
+  // Reads by message carry their place in the reader's order; after the crash they run again, here on
+  // the writer (the reader cannot start again), which has no ring and an order of its own. (The pool
+  // builds a fresh request for each attempt today; WorkerHandle.send also clears a stale place.)
+  const flag = join(tempDir(t), 'refuse');
+  process.env.THREADLITE_REL_FAIL_FILE = flag;
+  process.env.THREADLITE_REL_FAIL_ROLE = 'reader';
+  t.after(() => {
+    delete process.env.THREADLITE_REL_FAIL_FILE;
+    delete process.env.THREADLITE_REL_FAIL_ROLE;
+  });
+  const { db } = await setup(t, { setup: setupModule });
+  const named = 'SELECT :i AS i';
+  const fatal = 'SELECT rel_exit(?) AS x';
+  for (let i = 0; i < 3; i++) await db.get(named, { i });
+  writeFileSync(flag, '');
+  const calls = [db.get(fatal, [9])];
+  for (let i = 0; i < 30; i++) calls.push(db.get(named, { i: 1000 + i }));
+  const settled = await Promise.allSettled(calls);
+  assert.equal(settled[0].status, 'rejected');
+  assert.ok(settled[0].reason instanceof WorkerCrashedError);
+  assert.deepEqual(settled.slice(1).map((s) => s.value), Array.from({ length: 30 }, (_, i) => ({ i: 1000 + i })));
+  assert.deepEqual(await db.get(named, { i: 5 }), { i: 5 });
+  assert.equal((await db.run('INSERT INTO t(id) VALUES (?)', [5000])).changes, 1, 'the writer goes on');
+  rmSync(flag);
 });
