@@ -7,9 +7,10 @@
  * too (measured: a point read's call costs 2–4 times its time in SQLite).
  *
  * They do not go to a worker instead: measured on 2 cores, a read answered
- * by a worker costs the main thread as much as running it inline (7–17 µs
- * against 9–11 µs of event-loop time per point read), and its round trip far
- * more (docs/benchmark.md, "Hybrid execution").
+ * by a worker costs the main thread nearly as much as running it inline
+ * (~5 µs through the request ring, 7–17 µs by message, against ~7.5 µs),
+ * and sending some lost at every load, ring or not (docs/benchmark.md,
+ * "Hybrid execution" and "A cheaper hop").
  */
 import { performance } from 'node:perf_hooks';
 import { TUNING } from './tuning';
