@@ -100,6 +100,7 @@ export class InflightList {
       const answer = ring.answer(index);
       if (answer === undefined) return true;
       if (answer === 'port') return false;
+      if (answer.id !== (dispatch as Dispatch).request.id) throw new Error(`threadlite: ring answer ${answer.id} out of order (internal error)`);
       ring.take();
       this.#next(dispatch as Dispatch, answer);
     }

@@ -11,6 +11,9 @@ import { WorkerSettings } from './connection-settings';
 import { lowerPriority } from './priority';
 import { type RingRequest, WorkerRing } from './ring';
 
+/** Ring requests the worker runs before it lets its event loop turn (see `pump`). */
+const RING_RUN = 256;
+
 const port = parentPort;
 if (port === null) throw new Error('threadlite/worker must be started as a worker thread');
 const config = workerData as WorkerConfig;
@@ -64,6 +67,9 @@ async function start(): Promise<void> {
     settings.afterRequest(response);
     if (taken !== undefined && ring?.answer(taken, response) === true) return;
     pending.push(response);
+    // A ring request's answer that did not fit goes at once: the main thread takes answers in
+    // order, so every later answer in the ring waits for this one.
+    if (taken !== undefined) flush();
     // The writer acknowledges every change at once: a change that committed
     // must be reported even if this worker is terminated a moment later.
     if (config.role === 'writer' && request.op !== 'next' && !response.readerSafe) flush();
@@ -74,13 +80,17 @@ async function start(): Promise<void> {
     }
   };
   const pump = (): void => {
+    // Ring requests run in one go (no event-loop turn between them) up to a bound, then the loop
+    // turns once: the worker's timers, immediates and messages must not wait behind a steady load.
+    let budget = RING_RUN;
     while (!closed) {
       const head = queue[queueHead];
       if (head !== undefined && (head.seq === undefined || head.seq === next)) {
         queue[queueHead++] = undefined as unknown as Request;
         if (head.seq !== undefined) next = head.seq + 1;
         run(head, undefined);
-      } else if (ring !== undefined && ring.nextSeq() === next) {
+      } else if (ring !== undefined && budget > 0 && ring.nextSeq() === next) {
+        budget--;
         next++;
         const taken = ring.take();
         run(taken.request, taken);
@@ -92,7 +102,8 @@ async function start(): Promise<void> {
     }
     if (closed) return;
     ring?.notify();
-    ring?.wait(pump);
+    if (budget === 0) setImmediate(pump);
+    else ring?.wait(pump);
     if (!TUNING.coalesce) flush();
     else if (pending.length > 0 && !flushQueued) {
       flushQueued = true;
