@@ -129,6 +129,8 @@ export class InlineReader {
           // A pragma a read-only connection refuses (e.g. journal_mode) concerns writes only.
         }
       }
+      // As on the workers, so the same SQL prepares here: the watchdog stops a statement itself, so never "asked to stop".
+      db.function('threadlite_interrupted', { varargs: false, deterministic: false }, () => 0);
       if (options.setup !== undefined) await runSetup(options.setup, db, 'inline');
     } catch (err) {
       db?.close();

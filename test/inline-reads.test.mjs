@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { open, SqliteError } from 'threadlite';
 import { tempFile } from './helpers.mjs';
-import { watchWorkers } from './inline-helpers.mjs';
+import { warmInline, watchWorkers } from './inline-helpers.mjs';
 
 // These tests are about what the inline path answers, so they name a budget (200 µs) and a cap
 // (1 s) that a loaded machine's hiccups (a 2 ms preemption or GC pause during a read would
@@ -240,4 +241,42 @@ test('errors from the inline path are the pool\'s error classes', async (t) => {
   await warm(db, sql, [-5]);
   await assert.rejects(db.get(sql, [-(2n ** 63n)]), (err) => err instanceof SqliteError && err.message === 'integer overflow');
   await assert.rejects(db.get(sql, []), { name: 'RangeError', message: 'Too few parameter values were provided' });
+});
+
+test('a read that calls threadlite_interrupted() runs inline as it does on a worker', async (t) => {
+  // The workers define the function on their connections; the main-thread connection must too, or
+  // a text admitted inline fails with "no such function" where a worker answers.
+  const workers = watchWorkers(t);
+  const { db } = await setup(t);
+  const sql = 'SELECT threadlite_interrupted() AS stop, v FROM t WHERE id = ?';
+  await warmInline(db, workers, sql, [3]);
+  assert.deepEqual(await db.get(sql, [4]), { stop: 0, v: 'v3' });
+  assert.equal(workers(sql).at(-1), 'main');
+});
+
+test('a run cut short (interrupted, or cancelled before it began) does not make a statement look cheap', () => {
+  // The inline door opens on the lower of the smoothed cost and the last run (CostModel.lightest).
+  // A run stopped by a timeout or an abort took only as long as it was allowed to; before, its
+  // time (0 for one cancelled before it began) became "the last run" and opened the door to a
+  // read that takes far longer (seen in the soak test: a 300,000-step read admitted inline).
+  // The model is internal: loaded from the built package, fed the answers a worker gives.
+  const { CostModel } = createRequire(import.meta.url)('../dist/engine/cost-model.js');
+  const model = new CostModel();
+  const sql = 'SELECT count(*) FROM big';
+  const request = { id: 1, op: 'get', sql, mode: 0 };
+  const answer = (fields) => ({ id: 1, inTransaction: false, readerSafe: true, ...fields });
+  model.observe(sql, request, answer({ ok: true, value: { rows: [] }, cost: 40 }));
+  model.observe(sql, request, answer({ ok: false, error: { name: 'SqliteError', message: 'interrupted', code: 'SQLITE_INTERRUPT' }, cost: 0.02 }));
+  model.observe(sql, request, answer({ ok: false, error: { name: 'Error', message: 'cancelled', code: 'THREADLITE_CANCELLED' }, cost: 0 }));
+  assert.equal(model.lightest(sql), 40);
+  assert.equal(model.costOf(sql), 40);
+  // A cut run longer than the estimate is a lower bound that raises it.
+  model.observe(sql, request, answer({ ok: false, error: { name: 'SqliteError', message: 'interrupted', code: 'SQLITE_INTERRUPT' }, cost: 90 }));
+  assert.equal(model.costOf(sql), 90);
+  // A statement only ever cut short is known to cost at least that; one only ever skipped, nothing.
+  model.observe('SELECT 2', request, answer({ ok: false, error: { name: 'SqliteError', message: 'interrupted', code: 'SQLITE_INTERRUPT' }, cost: 5 }));
+  assert.equal(model.lightest('SELECT 2'), 5);
+  model.observe('SELECT 3', request, answer({ ok: false, error: { name: 'Error', message: 'cancelled', code: 'THREADLITE_CANCELLED' }, cost: 0 }));
+  assert.equal(model.lightest('SELECT 3'), undefined);
+  assert.equal(model.readerSafe('SELECT 3'), true, 'the route is still learned');
 });

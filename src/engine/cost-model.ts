@@ -2,9 +2,11 @@
  * What the pool has learned per SQL text: whether better-sqlite3 called it
  * reader-safe (its route) and how long it takes on a worker (a running
  * estimate). Only real executions teach it: a bounced probe or a describe
- * (`columns()`, `info()`) only prepared the statement.
+ * (`columns()`, `info()`) only prepared the statement, and a run that was
+ * interrupted or cancelled before it began says only that it costs at least
+ * that much.
  */
-import type { Request, Response } from '../protocol';
+import { CANCELLED_CODE, type Request, type Response } from '../protocol';
 
 /** A statement whose observed cost reaches this many milliseconds counts as heavy. @internal */
 export const HEAVY_MS = 5;
@@ -48,7 +50,13 @@ export class CostModel {
   /** Learns from a worker's answer to `request`. */
   observe(sql: string, request: Request, response: Response): void {
     if (request.op === 'next') return;
-    if (!(response.ok && response.bounced === true) && request.op !== 'describe') {
+    if (!response.ok && response.error.code === CANCELLED_CODE) {
+      // Never begun: nothing to learn about its cost.
+    } else if (!response.ok && response.error.code === 'SQLITE_INTERRUPT') {
+      // Cut short: its time is a lower bound of the statement's cost, not a run (and not its `lightest`).
+      const old = this.#costs.get(sql);
+      if (old === undefined || response.cost > old) this.#costs.set(sql, response.cost);
+    } else if (!(response.ok && response.bounced === true) && request.op !== 'describe') {
       if (this.#costs.size >= MAX_TRACKED_SQL) {
         this.#costs.clear();
         this.#latest.clear();
