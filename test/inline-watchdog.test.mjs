@@ -195,22 +195,39 @@ test('reads waiting for a turn are bounded by maxQueue: past it they go to the p
   await db.exec('CREATE TABLE t(id INTEGER PRIMARY KEY, v INTEGER); WITH RECURSIVE s(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM s WHERE x < 100) INSERT INTO t SELECT x, x * 2 FROM s');
   const sql = 'SELECT v FROM t WHERE id = ?';
   await warmInline(db, workers, sql, [1]);
-  const before = db.stats().inline.deferred;
-  // 3,000 calls in one synchronous burst: ~5 ms of them run inline, then the turn is spent.
-  const calls = Array.from({ length: 3000 }, (_, i) => db.get(sql, [1 + (i % 100)]));
-  const outcomes = await Promise.allSettled(calls);
-  let answered = 0;
-  for (const [i, r] of outcomes.entries()) {
-    if (r.status === 'fulfilled') {
-      assert.deepEqual(r.value, { v: 2 * (1 + (i % 100)) });
-      answered++;
-    } else assert.equal(r.reason?.name, 'QueueFullError', String(r.reason));
+  for (let attempt = 0; ; attempt++) {
+    const before = db.stats();
+    // Count the loop's turns: at most maxQueue reads wait in any one of them.
+    let turns = 0;
+    let ticking = true;
+    const tick = () => { turns++; if (ticking) setImmediate(tick); };
+    setImmediate(tick);
+    // 3,000 calls in one synchronous burst: ~5 ms of them run inline, then the turn is spent.
+    const calls = Array.from({ length: 3000 }, (_, i) => db.get(sql, [1 + (i % 100)]));
+    const outcomes = await Promise.allSettled(calls);
+    ticking = false;
+    let answered = 0;
+    for (const [i, r] of outcomes.entries()) {
+      if (r.status === 'fulfilled') {
+        assert.deepEqual(r.value, { v: 2 * (1 + (i % 100)) });
+        answered++;
+      } else assert.equal(r.reason?.name, 'QueueFullError', String(r.reason));
+    }
+    assert.equal(db.stats().rejected - before.rejected, 3000 - answered);
+    // A read the watchdog stopped (the main thread preempted for 5 ms on a loaded machine)
+    // makes its SQL suspect: the calls after it go to the pool without waiting. Again.
+    if (db.stats().inline.interrupted !== before.inline.interrupted && attempt < 4) {
+      t.diagnostic(`attempt ${attempt}: the watchdog interrupted a read; again`);
+      await warmInline(db, workers, sql, [1]);
+      continue;
+    }
+    const waited = db.stats().inline.deferred - before.inline.deferred;
+    t.diagnostic(`${waited} reads waited for a turn over ${turns} turns; ${answered} answered`);
+    assert.ok(waited > 0, 'some reads waited for a turn');
+    assert.ok(waited <= 50 * (turns + 1), `${waited} reads waited over ${turns} turns`);
+    assert.ok(workers(sql).slice(-answered).some((w) => w !== 'main'), 'past the bound, reads went to the pool');
+    break;
   }
-  const waited = db.stats().inline.deferred - before;
-  // At most 50 wait at once; a turn's worth may wait again if resuming took a whole turn.
-  assert.ok(waited > 0 && waited <= 100, `${waited} reads waited for a turn`);
-  assert.ok(workers(sql).slice(-answered).some((w) => w !== 'main'), 'past the bound, reads went to the pool');
-  assert.equal(db.stats().rejected, 3000 - answered);
 });
 
 test('reads waiting for the next turn when close() is called are answered, then the pool closes', async (t) => {
