@@ -184,6 +184,28 @@ test('a call cancelled while it waits behind a running statement on its worker r
   assert.equal(db.stats().respawns, 0);
 });
 
+test('an interrupt that lands before SQLite begins the statement is sent again: the statement stops, the worker stays', async (t) => {
+  // SQLite forgets an interrupt that arrives while none of the connection's statements is active.
+  // The fixture holds the statement after the worker marked it as running and before sqlite3_step:
+  // the abort's interrupt lands there and is dropped. The first version then let the statement run
+  // until the grace period ended and replaced the worker.
+  const { db, gate } = await openGated(t, { readers: 1 });
+  const sql = '/*rel-gate-before-step*/ WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 3e7) SELECT count(*) AS n FROM c'; // ~3 s uninterrupted
+  const controller = new AbortController();
+  const call = db.get(sql, [], { signal: controller.signal });
+  await gate.waitEntered(1, { describe: () => JSON.stringify(db.stats()) });
+  const threads = db.stats().workers.map((w) => w.threadId);
+  controller.abort(); // interrupts the worker's connection now: no statement of it is active
+  gate.release();
+  const started = performance.now();
+  await assert.rejects(call, AbortError);
+  const waited = performance.now() - started;
+  assert.equal(db.stats().respawns, 0, 'the statement stopped; its worker was not replaced');
+  assert.deepEqual(db.stats().workers.map((w) => w.threadId), threads);
+  assert.deepEqual(await db.get('SELECT 1 AS one'), { one: 1 });
+  t.diagnostic(`the abort settled ${waited.toFixed(1)} ms after the statement began`);
+});
+
 test("another caller's open cursor on the same connection survives an interrupt", async (t) => {
   const db = await openWithNums(t, { readers: 1 });
   // Warm the route so the cursor opens on the reader.

@@ -5,6 +5,7 @@
  * inside SQLite and the worker's answer decides the outcome; without it, the
  * call rejects at once and its worker is replaced.
  */
+import { performance } from 'node:perf_hooks';
 import { CANCELLED_CODE } from '../protocol';
 import type { WorkerHandle } from '../worker-handle';
 import { isLeaseWaiter, type Job, type LeaseWaiter, type QueueItem } from './job';
@@ -16,6 +17,15 @@ import type { Queues } from './queues';
  * JavaScript never returns to SQLite to notice the interrupt.
  */
 const INTERRUPT_GRACE_MS = 1000;
+
+/**
+ * How often a cancelled statement that still runs is interrupted again.
+ * SQLite drops an interrupt that lands while none of the connection's
+ * statements is active: one that arrives after the worker marked the request
+ * as running but before SQLite began stepping it (binding its parameters, or
+ * a preempted thread) is forgotten, and the statement would run to its end.
+ */
+const REINTERRUPT_MS = 10;
 
 /** What cancelling needs of the pool. @internal */
 export interface CancelHost {
@@ -64,7 +74,7 @@ export class Cancellation {
     } else if (worker.interruptible) {
       item.cancelledBy = err;
       if (worker.cancel(item) === 'skipped') this.#host.settle(item, err);
-      else item.graceTimer = setTimeout(() => this.#graceExpired(item, worker), INTERRUPT_GRACE_MS);
+      else this.#watch(item, worker, performance.now());
     } else {
       this.#host.settle(item, err);
       // Running (or sent and waiting behind others on that worker): without
@@ -83,17 +93,28 @@ export class Cancellation {
     for (const dispatch of worker.pending()) this.cancel(dispatch as Job, err);
   }
 
+  /** Looks at a cancelled call again in {@link REINTERRUPT_MS}: see {@link check}. */
+  #watch(job: Job, worker: WorkerHandle, since: number): void {
+    job.graceTimer = setTimeout(() => this.#check(job, worker, since), REINTERRUPT_MS);
+  }
+
   /**
-   * An interrupted statement did not stop within the grace period: it is
-   * inside a user function running JavaScript. Terminate the worker, unless
-   * the statement has finished meanwhile (its answer is on its way).
+   * A cancelled call has no answer yet. If its statement runs, it is
+   * interrupted again (the first interrupt may have come before SQLite
+   * began it); once it has run for the grace period since it was cancelled
+   * (or since it began, if it was waiting behind another), it is inside a
+   * user function running JavaScript: its worker is terminated. A call that
+   * is not running is waiting its turn (the worker skips it) or finished
+   * (its answer is on its way).
    */
-  #graceExpired(job: Job, worker: WorkerHandle): void {
+  #check(job: Job, worker: WorkerHandle, since: number): void {
     job.graceTimer = undefined;
     if (job.settled || job.worker !== worker) return;
-    if (!worker.isRunning(job.request.id)) {
-      job.graceTimer = setTimeout(() => this.#graceExpired(job, worker), INTERRUPT_GRACE_MS);
-      return;
+    const now = performance.now();
+    if (!worker.isRunning(job.request.id)) return this.#watch(job, worker, now);
+    if (now - since < INTERRUPT_GRACE_MS) {
+      worker.cancel(job);
+      return this.#watch(job, worker, since);
     }
     this.#host.settle(job, job.cancelledBy as Error);
     this.#host.recycle(worker);
