@@ -1,4 +1,5 @@
 // Test helpers: a fresh temporary directory per test and a pool that is always closed.
+import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,3 +34,15 @@ export async function openTemp(t, options = {}) {
 
 /** Resolves after `ms` milliseconds. */
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Resolves once `predicate()` is true, looking every 5 ms; fails the test
+ * after `ms` with `what` (a string, or a function read at that moment).
+ */
+export async function until(predicate, what, ms = 30_000) {
+  const end = Date.now() + ms;
+  while (!predicate()) {
+    if (Date.now() > end) assert.fail(`timed out waiting for ${typeof what === 'function' ? what() : what}`);
+    await sleep(5);
+  }
+}

@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { open, SqliteError } from 'threadlite';
-import { tempFile } from './helpers.mjs';
+import { tempFile, until } from './helpers.mjs';
 import { longestStall, warmInline, watchWorkers } from './inline-helpers.mjs';
 
 const COUNT = 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ?) SELECT count(*) AS n FROM c';
@@ -280,8 +280,7 @@ test('close() stops the watchdog thread', async (t) => {
   assert.ok(threads() >= base + 3, `writer, reader and watchdog: ${threads()} threads vs ${base}`);
   await db.close();
   // A terminated thread leaves the process's list a moment after its promise settles: wait (bounded).
-  for (const deadline = Date.now() + 5000; threads() > base && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 10));
-  assert.ok(threads() <= base, `after close(): ${threads()} threads vs ${base} before open()`);
+  await until(() => threads() <= base, () => `the threads to end: after close(), ${threads()} threads vs ${base} before open()`, 5000);
   assert.equal(db.stats().inline.cap, 2);
 });
 

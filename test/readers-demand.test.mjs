@@ -6,17 +6,9 @@ import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { open } from 'threadlite';
 import { openGated } from './fixtures/rel-gate.mjs';
-import { openTemp, tempFile } from './helpers.mjs';
+import { openTemp, tempFile, until } from './helpers.mjs';
 
 const readers = (db) => db.stats().workers.filter((w) => w.role === 'reader');
-
-async function until(predicate, what, ms = 30_000) {
-  const end = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 test('readers grow one at a time while reads wait, up to `readers`, and retire to `minReaders` when idle', async (t) => {
   const { db, gate } = await openGated(t, { readers: 3, minReaders: 1, readerIdleTimeout: 300 });

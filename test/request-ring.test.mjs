@@ -3,14 +3,14 @@
 // `inlineReads: 0` so that reads go to the reader worker, and check what the
 // ring carried through `stats().workers[].viaRing`.
 import assert from 'node:assert/strict';
-import diagnosticsChannel from 'node:diagnostics_channel';
 import { writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { open, TimeoutError, WorkerCrashedError } from 'threadlite';
 import { setupModule } from './fixtures/rel-gate.mjs';
-import { tempDir, tempFile } from './helpers.mjs';
+import { tempDir, tempFile, until } from './helpers.mjs';
+import { watchWorkers } from './inline-helpers.mjs';
 
 async function setup(t, options = {}) {
   const file = tempFile(t);
@@ -40,7 +40,7 @@ async function holdWriter(db) {
     await tx.get('SELECT 1 AS one');
     await held;
   });
-  while (!db.stats().workers.some((w) => w.role === 'writer' && w.leased)) await new Promise((resolve) => setTimeout(resolve, 1));
+  await until(() => db.stats().workers.some((w) => w.role === 'writer' && w.leased), 'the transaction to hold the writer');
   return async () => {
     release();
     await done;
@@ -101,13 +101,9 @@ test('ring reads and message requests sent together keep their order on one read
     await db.get('SELECT id, v FROM t WHERE id = :id', { id: 2 });
   }
   const releaseWriter = await holdWriter(db);
-  const answeredBy = new Map();
-  const handlers = { start() {}, end() {}, asyncStart() {}, error() {}, asyncEnd: (trace) => trace.sql.startsWith('SELECT id') && answeredBy.set([trace.result].flat()[0]?.id, trace.worker) };
-  const channel = diagnosticsChannel.tracingChannel('threadlite:query');
-  channel.subscribe(handlers);
-  t.after(() => channel.unsubscribe(handlers));
+  const workers = watchWorkers(t);
+  const [blob, named, ring] = ['SELECT id, b FROM t WHERE id = ?', 'SELECT id, v FROM t WHERE id = :id', 'SELECT id, v FROM t WHERE id = ?'];
   for (let attempt = 0; ; attempt++) {
-    answeredBy.clear();
     const before = viaRing(db);
     const settled = [];
     const calls = [];
@@ -116,10 +112,10 @@ test('ring reads and message requests sent together keep their order on one read
       const kind = i % 4;
       const call =
         kind === 0
-          ? db.get('SELECT id, b FROM t WHERE id = ?', [i]) // a BLOB answer may go by message
+          ? db.get(blob, [i]) // a BLOB answer may go by message
           : kind === 1
-            ? db.get('SELECT id, v FROM t WHERE id = :id', { id: i }) // named: by message
-            : db.get('SELECT id, v FROM t WHERE id = ?', [i]); // the ring
+            ? db.get(named, { id: i }) // named: by message
+            : db.get(ring, [i]); // the ring
       calls.push(call.then((row) => settled.push(i) && row));
     }
     // On a loaded machine a statement can measure as heavy (5 ms) and wait for an idle reader
@@ -127,15 +123,16 @@ test('ring reads and message requests sent together keep their order on one read
     const queued = db.stats().queued;
     const rows = await Promise.all(calls);
     for (let i = 1; i <= 60; i++) {
-      const sql = i % 4 === 0 ? 'SELECT id, b FROM t WHERE id = ?' : 'SELECT id, v FROM t WHERE id = ?';
-      assert.deepStrictEqual(rows[i - 1], direct.prepare(sql).get(i), `call ${i}`);
+      assert.deepStrictEqual(rows[i - 1], direct.prepare(i % 4 === 0 ? blob : ring).get(i), `call ${i}`);
     }
     if (queued > 0 && attempt < 4) {
       t.diagnostic(`attempt ${attempt}: ${queued} calls waited in the pool's queues; again`);
       continue;
     }
     assert.equal(queued, 0, 'every call went to the reader at once');
-    assert.deepEqual(new Set(answeredBy.values()), new Set(['reader:1']), JSON.stringify([...answeredBy]));
+    // This round's calls: 15 of each kind by message, 30 through the ring.
+    const answeredBy = [...workers(blob).slice(-15), ...workers(named).slice(-15), ...workers(ring).slice(-30)];
+    assert.deepEqual(new Set(answeredBy), new Set(['reader:1']), `answered by ${answeredBy}`);
     // One reader answers in the order it was sent: the merge of ring and message answers keeps it.
     assert.deepEqual(settled, Array.from({ length: 60 }, (_, i) => i + 1), `settled in the order ${settled}`);
     assert.ok(viaRing(db) - before >= 30, `the ring carried ${viaRing(db) - before}`);
@@ -311,8 +308,7 @@ test('many small reads in flight with random timeouts and aborts: each answer is
   assert.ok(seen.ok > 1000 && seen.timeout + seen.abort > 0, JSON.stringify(seen));
   assert.ok(viaRing(db) - before > 500, `the ring carried ${viaRing(db) - before}`);
   // A call cancelled before its turn settles at once; its worker skips it when it gets there.
-  for (const deadline = Date.now() + 10_000; db.stats().running > 0 && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 5));
-  assert.equal(db.stats().running, 0);
+  await until(() => db.stats().running === 0, () => `nothing running: ${JSON.stringify(db.stats())}`, 10_000);
   assert.equal(db.stats().respawns, 0, 'cancellations stopped statements, not readers');
   // The readers answer on, exactly.
   for (const [sql, params, op] of kinds) assert.deepStrictEqual(await db[op](sql, params(50)), direct.prepare(sql)[op](params(50)));

@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { closeShared, open, openShared } from 'threadlite';
-import { tempDir, tempFile } from './helpers.mjs';
+import { tempDir, tempFile, until } from './helpers.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const run = promisify(execFile);
@@ -31,14 +31,6 @@ function connections(file) {
     } catch {}
   }
   return n;
-}
-
-async function eventually(fn, what) {
-  for (let i = 0; i < 200; i++) {
-    if (fn()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  assert.fail(what);
 }
 
 test('the same key, file and options give the same pool, also while it is still opening', async (t) => {
@@ -64,10 +56,10 @@ test('other options under the same key open a new pool and close the replaced on
   const fresh = await openShared('replace', file, { readers: 1, pragmas: { cache_size: -1000 } });
   assert.notEqual(fresh, old);
   assert.deepEqual(await pending, { changes: 1, lastInsertRowid: 1 }, 'work sent to the old pool finishes');
-  await eventually(() => !old.open, 'the replaced pool is closed');
+  await until(() => !old.open, 'the replaced pool to close', 2000);
   assert.deepEqual(await fresh.all('SELECT x FROM t'), [{ x: 1 }]);
   const own = fresh.stats().inline === null ? 2 : 3; // writer, reader (and the inline connection)
-  if (connections(file) !== undefined) await eventually(() => connections(file) === own, 'only the new pool holds connections');
+  if (connections(file) !== undefined) await until(() => connections(file) === own, 'only the new pool to hold connections', 2000);
   assert.equal(await openShared('replace', file, { pragmas: { cache_size: -1000 }, readers: 1 }), fresh, 'key order does not matter');
 });
 
