@@ -1,5 +1,5 @@
 /**
- * The main thread's side of one reader's request ring (see ring-protocol.ts):
+ * The main thread's side of one worker's request ring (see ring-protocol.ts):
  * writes small reads into slots, publishes them, reads their answers, and
  * waits for answers without keeping the process alive (the worker handle
  * does that while work is in flight).

@@ -1,9 +1,10 @@
 /**
  * The request ring: a `SharedArrayBuffer` between the main thread and one
- * reader worker that carries small reads and their answers without
- * `postMessage` (no structured clone of request and response objects, no
- * message dispatch per answer; see docs/benchmark.md, "A cheaper hop").
- * Shared by both sides: imports nothing from `src/` but `protocol` types.
+ * worker that carries small statements (reads, and writes on the writer) and
+ * their answers without `postMessage` (no structured clone of request and
+ * response objects, no message dispatch per answer; see docs/benchmark.md,
+ * "A cheaper hop"). Shared by both sides: imports nothing from `src/` but
+ * `protocol` types and the value codec (ring-values.ts).
  *
  * Everything else travels by port as before. Both kinds of request share one
  * order: each carries the sequence number the main thread gave it, and the
@@ -16,6 +17,7 @@
  */
 import type { RowsPayload, StatementRequest, Response } from './protocol';
 import { RowMode } from './protocol';
+import { readValue, writeValue } from './ring-values';
 
 /** Int32 control cells at the start of the ring. @internal */
 export const RingCell = {
@@ -49,13 +51,14 @@ const ANSWER_HEADER = 24;
 
 const OP_GET = 0;
 const OP_ALL = 1;
+/** A write (`run`); `_ATOMIC`: the call may be cancelled (see `StatementRequest.atomic`). */
+const OP_RUN = 2;
+const OP_RUN_ATOMIC = 3;
+/** The answer's row shape byte for a `run` result: `changes`, then `lastInsertRowid`. */
+const RUN_RESULT = 0xff;
 const PARAMS_NONE = 0;
 const PARAMS_ONE = 1;
 const PARAMS_LIST = 2;
-const T_NULL = 0;
-const T_NUMBER = 1;
-const T_BIGINT = 2;
-const T_TEXT = 3;
 /** Answer status: the answer is in the slot, or it went by port. */
 const IN_SLOT = 1;
 const BY_PORT = 2;
@@ -81,65 +84,9 @@ function answerOffset(index: number): number {
   return requestOffset(index) + REQUEST_BYTES;
 }
 
-/** Writes one value at `off` if it fits before `end`; returns the offset after it, or -1. */
-function writeValue(ring: RingViews, off: number, end: number, value: unknown): number {
-  const { view } = ring;
-  if (value === null) {
-    if (off + 1 > end) return -1;
-    view.setUint8(off, T_NULL);
-    return off + 1;
-  }
-  if (typeof value === 'number' || typeof value === 'bigint') {
-    if (off + 9 > end) return -1;
-    if (typeof value === 'number') {
-      view.setUint8(off, T_NUMBER);
-      view.setFloat64(off + 1, value, true);
-    } else {
-      // A bigint outside int64 is refused by better-sqlite3: let the port path say so.
-      if (value > 0x7fffffffffffffffn || value < -0x8000000000000000n) return -1;
-      view.setUint8(off, T_BIGINT);
-      view.setBigInt64(off + 1, value, true);
-    }
-    return off + 9;
-  }
-  if (typeof value === 'string') {
-    // A lone surrogate becomes U+FFFD here but three bytes in better-sqlite3 (which binds WTF-8): by port.
-    if (!value.isWellFormed()) return -1;
-    // Three bytes per UTF-16 unit is the most UTF-8 can need; only long strings are measured.
-    const room = end - off - 5;
-    if (value.length * 3 > room && Buffer.byteLength(value) > room) return -1;
-    const n = ring.bytes.write(value, off + 5, 'utf8');
-    view.setUint8(off, T_TEXT);
-    view.setUint32(off + 1, n, true);
-    return off + 5 + n;
-  }
-  return -1; // BLOBs and everything else go by port
-}
-
-/** Reads the value at `off` into `out[at]`; returns the offset after it. */
-function readValue(ring: RingViews, off: number, out: unknown[], at: number): number {
-  const { view } = ring;
-  const tag = view.getUint8(off);
-  if (tag === T_NULL) {
-    out[at] = null;
-    return off + 1;
-  }
-  if (tag === T_NUMBER) {
-    out[at] = view.getFloat64(off + 1, true);
-    return off + 9;
-  }
-  if (tag === T_BIGINT) {
-    out[at] = view.getBigInt64(off + 1, true);
-    return off + 9;
-  }
-  const n = view.getUint32(off + 1, true);
-  out[at] = ring.bytes.toString('utf8', off + 5, off + 5 + n);
-  return off + 5 + n;
-}
-
 /**
  * Writes a statement request into the slot of ring request `index` if it can
- * travel there: `get` or `all`, no connection settings, no probe, no
+ * travel there: `get`, `all` or `run`, no connection settings, no probe, no
  * streaming, parameters that are absent, one value or a list of values
  * (numbers, strings, bigints, null). `sqlId` names the SQL text; `defineSql`
  * also writes the text, the first time this worker meets the id. Returns
@@ -147,7 +94,7 @@ function readValue(ring: RingViews, off: number, out: unknown[], at: number): nu
  * @internal
  */
 export function writeRequest(ring: RingViews, index: number, request: StatementRequest, seq: number, sqlId: number, defineSql: boolean): boolean {
-  if ((request.op !== 'get' && request.op !== 'all') || request.probe === true || request.stream === true) return false;
+  if ((request.op !== 'get' && request.op !== 'all' && request.op !== 'run') || request.probe === true || request.stream === true) return false;
   if (request.prelude !== undefined || request.opaque !== undefined) return false;
   const { view } = ring;
   const base = requestOffset(index);
@@ -178,7 +125,7 @@ export function writeRequest(ring: RingViews, index: number, request: StatementR
   view.setInt32(base, request.id, true);
   view.setInt32(base + 4, seq, true);
   view.setInt32(base + 8, sqlId, true);
-  view.setUint8(base + 12, request.op === 'get' ? OP_GET : OP_ALL);
+  view.setUint8(base + 12, request.op === 'get' ? OP_GET : request.op === 'all' ? OP_ALL : request.atomic === true ? OP_RUN_ATOMIC : OP_RUN);
   view.setUint8(base + 13, request.mode);
   view.setUint8(base + 14, request.safeIntegers === undefined ? 0 : request.safeIntegers ? 2 : 1);
   view.setUint8(base + 15, shape);
@@ -215,30 +162,46 @@ export function readRequest(ring: RingViews, index: number, sqlOf: (id: number) 
     for (let i = 0; i < count; i++) off = readValue(ring, off, params, i);
   }
   const safe = view.getUint8(base + 14);
+  const op = view.getUint8(base + 12);
   const request: StatementRequest = {
     id: view.getInt32(base, true),
-    op: view.getUint8(base + 12) === OP_GET ? 'get' : 'all',
+    op: op === OP_GET ? 'get' : op === OP_ALL ? 'all' : 'run',
     sql: sqlOf(sqlId),
     mode: view.getUint8(base + 13) as RowMode,
     safeIntegers: safe === 0 ? undefined : safe === 2,
   };
   if (params !== undefined) request.params = (shape === PARAMS_ONE ? params[0] : params) as StatementRequest['params'];
+  if (op === OP_RUN_ATOMIC) request.atomic = true;
   return request;
 }
 
 /**
  * Writes the answer to ring request `index` into its slot if it fits: a
- * successful `get`/`all` whose rows are plain (no BLOB, no row to rebuild,
- * no column named `__proto__`). Column names of object rows are written only
+ * successful `run`, or `get`/`all` whose rows are plain (no BLOB, no row to
+ * rebuild, no column named `__proto__`); never an answer that carries tracked
+ * changes, the writer's local state or a bounce. Column names of object rows are written only
  * when they differ from the last ones written for this SQL id (`known`, which
  * the main thread mirrors). Returns false, and marks the slot, when the
  * answer must go by port instead.
  * @internal
  */
-export function writeAnswer(ring: RingViews, index: number, response: Response, mode: RowMode, known: Map<number, readonly string[]>, sqlId: number): boolean {
-  const fits = response.ok && response.changes === undefined && response.local === undefined && encodeRows(ring, index, response, mode, known, sqlId);
+export function writeAnswer(ring: RingViews, index: number, response: Response, request: StatementRequest, known: Map<number, readonly string[]>, sqlId: number): boolean {
+  const plain = response.ok && response.changes === undefined && response.local === undefined && response.bounced !== true;
+  const fits = plain && (request.op === 'run' ? encodeRun(ring, index, response) : encodeRows(ring, index, response, request.mode, known, sqlId));
   if (!fits) ring.view.setUint8(answerOffset(index), BY_PORT);
   return fits;
+}
+
+/** A write's `{ changes, lastInsertRowid }` (a number, or a bigint with safe integers). */
+function encodeRun(ring: RingViews, index: number, response: Response & { ok: true }): boolean {
+  const { changes, lastInsertRowid } = response.value as { changes: unknown; lastInsertRowid: unknown };
+  const base = answerOffset(index);
+  const end = base + ANSWER_BYTES;
+  let off = writeValue(ring, base + ANSWER_HEADER, end, changes);
+  if (off >= 0) off = writeValue(ring, off, end, lastInsertRowid);
+  if (off < 0) return false;
+  writeHeader(ring, base, response, RUN_RESULT, 0, 0, false);
+  return true;
 }
 
 function encodeRows(ring: RingViews, index: number, response: Response & { ok: true }, mode: RowMode, known: Map<number, readonly string[]>, sqlId: number): boolean {
@@ -282,16 +245,21 @@ function encodeRows(ring: RingViews, index: number, response: Response & { ok: t
     if (off < 0) return false;
   }
   if (sendNames) known.set(sqlId, names as readonly string[]);
+  writeHeader(ring, base, response, mode, rows.length, columns, sendNames);
+  return true;
+}
+
+function writeHeader(ring: RingViews, base: number, response: Response, shape: number, rows: number, columns: number, sendNames: boolean): void {
+  const { view } = ring;
   view.setUint8(base, IN_SLOT);
   view.setUint8(base + 1, response.readerSafe === undefined ? 0 : response.readerSafe ? 2 : 1);
   view.setUint8(base + 2, response.inTransaction ? 1 : 0);
-  view.setUint8(base + 3, mode);
+  view.setUint8(base + 3, shape);
   view.setInt32(base + 4, response.id, true);
   view.setFloat64(base + 8, response.cost, true);
-  view.setUint32(base + 16, rows.length, true);
+  view.setUint32(base + 16, rows, true);
   view.setUint16(base + 20, columns, true);
   view.setUint8(base + 22, sendNames ? 1 : 0);
-  return true;
 }
 
 function sameNames(names: readonly string[], keys: readonly string[]): boolean {
@@ -313,6 +281,25 @@ export function readAnswer(ring: RingViews, index: number, known: Map<number, st
   if (view.getUint8(base) !== IN_SLOT) return undefined;
   const safe = view.getUint8(base + 1);
   const mode = view.getUint8(base + 3) as RowMode;
+  let value: unknown;
+  if ((mode as number) === RUN_RESULT) {
+    const result: unknown[] = [];
+    readValue(ring, readValue(ring, base + ANSWER_HEADER, result, 0), result, 1);
+    value = { changes: result[0], lastInsertRowid: result[1] };
+  } else value = readRows(ring, base, mode, known, sqlId);
+  const response: Response = {
+    id: view.getInt32(base + 4, true),
+    ok: true,
+    value,
+    cost: view.getFloat64(base + 8, true),
+    inTransaction: view.getUint8(base + 2) === 1,
+  };
+  if (safe !== 0) response.readerSafe = safe === 2;
+  return response;
+}
+
+function readRows(ring: RingViews, base: number, mode: RowMode, known: Map<number, string[]>, sqlId: number): RowsPayload {
+  const { view } = ring;
   const count = view.getUint32(base + 16, true);
   const columns = view.getUint16(base + 20, true);
   let off = base + ANSWER_HEADER;
@@ -336,13 +323,5 @@ export function readAnswer(ring: RingViews, index: number, known: Map<number, st
       }
     }
   }
-  const response: Response = {
-    id: view.getInt32(base + 4, true),
-    ok: true,
-    value: { rows } satisfies RowsPayload,
-    cost: view.getFloat64(base + 8, true),
-    inTransaction: view.getUint8(base + 2) === 1,
-  };
-  if (safe !== 0) response.readerSafe = safe === 2;
-  return response;
+  return { rows };
 }

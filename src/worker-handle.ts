@@ -83,7 +83,7 @@ export class WorkerHandle {
 
   readonly #worker: Worker;
   readonly #cells: Int32Array;
-  /** Small reads travel through shared memory (readers only; see request-ring.ts). */
+  /** Small statements travel through shared memory (readers; the writer with `THREADLITE_TUNING=writerRing=1`; see request-ring.ts). */
   readonly ring: RequestRing | undefined;
   readonly #inflight: InflightList;
   /** Requests sent to this worker so far: the next one's place in its order. */
@@ -103,7 +103,7 @@ export class WorkerHandle {
     this.#cells = new Int32Array(cells, 0, CELL_COUNT);
     this.settingsCells = new Int32Array(cells, CELL_COUNT * Int32Array.BYTES_PER_ELEMENT, SETTINGS_CELLS);
     this.#cancelSet = new CancelSet(this.#cells);
-    this.ring = role === 'reader' && TUNING.ring ? new RequestRing() : undefined;
+    this.ring = TUNING.ring && (role === 'reader' || TUNING.writerRing) ? new RequestRing() : undefined;
     this.#inflight = new InflightList(this.ring, (dispatch, response) => this.#deliver(dispatch, response));
     const native = nativeStatus();
     this.#slot = InterruptSlot.allocate(this.#cells, Cell.current);

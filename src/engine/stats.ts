@@ -21,7 +21,7 @@ export interface WorkerStats {
   leased: boolean;
   /** `iterate()` cursors open on this connection. */
   cursors: number;
-  /** Calls this worker was sent through its shared-memory request ring rather than by message (readers' small reads; see docs/architecture.md). */
+  /** Calls this worker was sent through its shared-memory request ring rather than by message (small statements; see docs/architecture.md). */
   viaRing: number;
 }
 

@@ -75,7 +75,7 @@ export class WorkerRing {
    * way the answer counts as given, and the main thread is woken if it waits.
    */
   answer(taken: RingRequest, response: Response): boolean {
-    const fits = writeAnswer(this.#ring, taken.index, response, taken.request.mode, this.#names, taken.sqlId);
+    const fits = writeAnswer(this.#ring, taken.index, response, taken.request, this.#names, taken.sqlId);
     Atomics.store(this.#ring.cells, RingCell.answered, taken.index + 1);
     if (++this.#unnotified >= NOTIFY_EVERY) this.notify();
     return fits;
