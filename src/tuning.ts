@@ -31,12 +31,8 @@ export const TUNING = Object.freeze({
   offload: Math.max(0, number('offload', 0)),
   /** Small reads to readers travel through a shared-memory ring (0 = every request by postMessage). */
   ring: number('ring', 1) !== 0,
-  /**
-   * The writer gets a ring too (1; needs `ring`). Off by default: threadlite/sqlite3 fires a call's
-   * callback and the work queued behind it (its `finalize`) in separate microtasks, which matches
-   * node-sqlite3's order only while each write's answer arrives in a task of its own (by message).
-   */
-  writerRing: number('writerRing', 0) !== 0,
+  /** The writer has a ring too (0 = the writer's requests all by postMessage; needs `ring`). */
+  writerRing: number('writerRing', 1) !== 0,
   /** Stop cancelled statements with sqlite3_interrupt (0 = terminate their worker, the fallback path). */
   interrupt: number('interrupt', 1) !== 0,
   /** Keep better-sqlite3 objects from background finalization (1 = on, 0 = off; unset: on Node >= 24). */

@@ -83,7 +83,7 @@ export class WorkerHandle {
 
   readonly #worker: Worker;
   readonly #cells: Int32Array;
-  /** Small statements travel through shared memory (readers; the writer with `THREADLITE_TUNING=writerRing=1`; see request-ring.ts). */
+  /** Small statements travel through shared memory (see request-ring.ts). */
   readonly ring: RequestRing | undefined;
   readonly #inflight: InflightList;
   /** Requests sent to this worker so far: the next one's place in its order. */

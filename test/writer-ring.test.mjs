@@ -1,16 +1,15 @@
-// The writer's request ring (`THREADLITE_TUNING=writerRing=1`; off by default, see src/tuning.ts):
-// small writes, and the reads the writer serves, travel through shared memory like readers' small
-// reads. What must hold: a write's result is better-sqlite3's own, whichever way it went; a write
-// whose answer is in the ring stands even if the writer dies before the main thread read it.
-// The switch is read once, when threadlite loads: set it first, then import.
-process.env.THREADLITE_TUNING = [process.env.THREADLITE_TUNING, 'writerRing=1'].filter(Boolean).join(',');
-const { default: assert } = await import('node:assert/strict');
-const { readFileSync } = await import('node:fs');
-const { test } = await import('node:test');
-const { default: Database } = await import('better-sqlite3');
-const { open, WorkerCrashedError } = await import('threadlite');
-const { openGated } = await import('./fixtures/rel-gate.mjs');
-const { tempFile } = await import('./helpers.mjs');
+// The writer's request ring: small writes, and the reads the writer serves, travel through shared
+// memory like readers' small reads. What must hold: a write's result is better-sqlite3's own,
+// whichever way it went; a write whose answer is in the ring stands even if the writer dies before
+// the main thread read it. (Answers that carry tracked changes go by message: the 'change' event
+// tests in sqlite3.change.test.mjs send their writes through this ring.)
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import Database from 'better-sqlite3';
+import { open, WorkerCrashedError } from 'threadlite';
+import { openGated } from './fixtures/rel-gate.mjs';
+import { tempFile } from './helpers.mjs';
 
 const SCHEMA = 'CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT UNIQUE, n)';
 

@@ -121,7 +121,7 @@ export class Statement extends EventEmitter {
     const { fields, callback } = parseArgs(args);
     this.#schedule(callback, async (scope) => {
       if (fields !== undefined) this.#rebind(fields);
-      invoke(callback, this, [null], scope);
+      return () => invoke(callback, this, [null], scope);
     });
     return this;
   }
@@ -139,10 +139,12 @@ export class Statement extends EventEmitter {
       async (scope, previous, collected) => {
         const outcome = await this.#execute('run', fields, collected);
         await previous;
-        this.lastID = outcome.lastID;
-        this.changes = outcome.changes;
-        this.#host.emitChanges(collected);
-        invoke(callback, this, [null], scope);
+        return () => {
+          this.lastID = outcome.lastID;
+          this.changes = outcome.changes;
+          this.#host.emitChanges(collected);
+          invoke(callback, this, [null], scope);
+        };
       },
       pipelined,
     );
@@ -155,7 +157,7 @@ export class Statement extends EventEmitter {
     this.#schedule(callback, async (scope, _previous, collected) => {
       if (fields !== undefined) this.#rebind(fields);
       let cursor = this.#cursor;
-      if (cursor === 'done') return invoke(callback, this, [null], scope);
+      if (cursor === 'done') return () => invoke(callback, this, [null], scope);
       if (cursor === undefined) {
         cursor = { rows: (await this.#execute('get', undefined, collected)).rows, pos: 0, complete: false };
       } else if (cursor.pos >= cursor.rows.length && !cursor.complete) {
@@ -164,7 +166,7 @@ export class Statement extends EventEmitter {
       }
       const row = cursor.rows[cursor.pos++];
       this.#cursor = row === undefined ? 'done' : cursor;
-      invoke(callback, this, row === undefined ? [null] : [null, row], scope);
+      return () => invoke(callback, this, row === undefined ? [null] : [null, row], scope);
     });
     return this;
   }
@@ -174,7 +176,7 @@ export class Statement extends EventEmitter {
     const { fields, callback } = parseArgs(args);
     this.#schedule(callback, async (scope, _previous, collected) => {
       const { rows } = await this.#execute('all', fields, collected);
-      invoke(callback, this, [null, rows], scope);
+      return () => invoke(callback, this, [null, rows], scope);
     });
     return this;
   }
@@ -187,7 +189,7 @@ export class Statement extends EventEmitter {
     const { fields, callback } = parseArgs(args);
     this.#schedule(callback, async (scope, _previous, collected) => {
       const count = await this.#execute('each', fields, collected, (row) => invoke(callback, this, [null, row], scope));
-      invoke(complete, this, [null, count], scope);
+      return () => invoke(complete, this, [null, count], scope);
     });
     return this;
   }
@@ -212,7 +214,7 @@ export class Statement extends EventEmitter {
   reset(callback?: Callback): this {
     this.#schedule(callback, async (scope) => {
       this.#cursor = undefined;
-      invoke(callback, this, [null], scope);
+      return () => invoke(callback, this, [null], scope);
     });
     return this;
   }
@@ -263,10 +265,14 @@ export class Statement extends EventEmitter {
     return outcome;
   }
 
-  /** Queues a call behind the statement's earlier calls (node-sqlite3's `Statement::Schedule`). */
+  /**
+   * Queues a call behind the statement's earlier calls (node-sqlite3's `Statement::Schedule`).
+   * `body` resolves with the call's callback, run in one step with what is queued behind it (a
+   * `finalize()`), as node-sqlite3 does: answers from a ring settle many calls in one task.
+   */
   #schedule(
     callback: Callback | undefined,
-    body: (scope: AsyncResource | undefined, previous: Promise<void>, collected: ChangeBatch[] | undefined) => Promise<void>,
+    body: (scope: AsyncResource | undefined, previous: Promise<void>, collected: ChangeBatch[] | undefined) => Promise<(() => void) | void>,
     pipelined = false,
   ): void {
     // The caller's async context, for its callback (none to keep for a call without one: a bulk insert's rows).
@@ -282,12 +288,15 @@ export class Statement extends EventEmitter {
       const collected = this.#host.collectChanges();
       const failed = async (err: unknown) => {
         await previous;
-        this.#host.emitChanges(collected); // a statement may change rows, then fail (node-sqlite3 emits those too)
-        fail(this, callback, toNodeError(err), scope);
+        return () => {
+          this.#host.emitChanges(collected); // a statement may change rows, then fail (node-sqlite3 emits those too)
+          fail(this, callback, toNodeError(err), scope);
+        };
       };
       void body(scope, previous, collected)
         .then(undefined, failed)
-        .then(() => {
+        .then((deliver) => {
+          deliver?.();
           delivered();
           if (pipelined) this.#inflight--;
           else this.#locked = false;
