@@ -4,7 +4,7 @@
 // sleeps and preemptions are not mistaken for work, as a wall-clock profile can).
 //
 //   node bench/thread-cpu.mjs --driver threadlite [--write-share 0.1] [--readers 1]
-//        [--inline-reads 0] [--in-flight 64] [--seconds 3] [--rounds 3]
+//        [--inline-reads 0] [--options '{"inlineCap":1}'] [--in-flight 64] [--seconds 3] [--rounds 3]
 //
 // --driver: better-sqlite3 (one connection on the main thread, the baseline) or threadlite
 // (the built package in dist/). Each round runs every listed driver in its own child process,
@@ -22,6 +22,7 @@ const { values: args } = parseArgs({
     'write-share': { type: 'string', default: '0' },
     readers: { type: 'string' },
     'inline-reads': { type: 'string' },
+    options: { type: 'string' },
     'in-flight': { type: 'string', default: '64' },
     seconds: { type: 'string', default: '3' },
     rounds: { type: 'string', default: '3' },
@@ -72,6 +73,7 @@ async function child() {
     const options = {};
     if (args.readers !== undefined) options.readers = Number(args.readers);
     if (args['inline-reads'] !== undefined) options.inlineReads = Number(args['inline-reads']);
+    if (args.options !== undefined) Object.assign(options, JSON.parse(args.options));
     const db = await open(FILE, options);
     read = (id) => db.get(READ, [id]);
     write = (score, id) => db.run(WRITE, [score, id]);
@@ -110,6 +112,7 @@ function label() {
   const parts = [];
   if (args.readers !== undefined) parts.push(`readers ${args.readers}`);
   if (args['inline-reads'] !== undefined) parts.push(`inlineReads ${args['inline-reads']}`);
+  if (args.options !== undefined) parts.push(args.options);
   return parts.length > 0 ? ` (${parts.join(', ')})` : '';
 }
 

@@ -102,3 +102,22 @@ test('a write answered in the ring stands when the writer dies before the main t
   assert.equal((await db.run('INSERT INTO t(v) VALUES (?)', ['after'])).changes, 1);
   assert.notEqual(db.stats().workers[0].threadId, writer.threadId);
 });
+
+test('a change answered in the ring behind an answer still waiting to be posted: both stand when the writer dies next', async (t) => {
+  // No readers: the writer serves every read. A read with named parameters goes by message and its
+  // answer waits to be posted with the next ones; the write behind it is answered in the ring.
+  const { db } = await openGated(t, { readers: 0 });
+  await db.exec('CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)');
+  await db.run('INSERT INTO t(v) VALUES (?)', ['first']);
+  await db.run('SELECT CASE WHEN ? THEN rel_exit(3) END', [0]);
+  const read = db.get('SELECT v FROM t WHERE id = :id', { id: 1 });
+  const write = db.run('INSERT INTO t(v) VALUES (?)', ['second']);
+  // In the same run of the writer's loop, before it posts what waits: end the thread. (A statement
+  // the writer has not seen run counts as possibly slow, and answers waiting are posted before it:
+  // this one ran once, without crashing.)
+  const crash = db.run('SELECT CASE WHEN ? THEN rel_exit(3) END', [1]);
+  assert.deepEqual(await read, { v: 'first' });
+  assert.deepEqual(await write, { changes: 1, lastInsertRowid: 2 });
+  await assert.rejects(crash, WorkerCrashedError);
+  assert.deepEqual(await db.all('SELECT v FROM t ORDER BY id'), [{ v: 'first' }, { v: 'second' }]);
+});

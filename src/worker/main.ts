@@ -65,6 +65,10 @@ async function start(): Promise<void> {
     settings.beforeRequest();
     const response = connection.execute(request);
     settings.afterRequest(response);
+    // A change answered in the ring is acknowledged the moment it is stored there; answers
+    // computed before it, still waiting to be posted, must not be lost behind it if this
+    // worker ends next (the main thread takes answers in order): post them first.
+    if (taken !== undefined && config.role === 'writer' && !response.readerSafe && pending.length > 0) flush();
     if (taken !== undefined && ring?.answer(taken, response) === true) return;
     pending.push(response);
     // A ring request's answer that did not fit goes at once: the main thread takes answers in
