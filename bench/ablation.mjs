@@ -74,6 +74,7 @@ const GROUPS = [
         driver: 'threadlite-no-inline:ring=0',
         switch: '`ring=0`',
       },
+      { name: "the writer's ring for small writes (with `inlineReads: 0`)", driver: 'threadlite-no-inline:writerRing=0', switch: '`writerRing=0`' },
     ],
     rows: [
       { scenario: 'point-seq', key: 'latencyUs', label: 'point read latency, sequential', ratio: true },

@@ -218,14 +218,15 @@ What each mechanism buys, switched off one at a time: [below](#what-each-mechani
   thread less than an inline one: today it costs 7–17 µs against ~8 µs, and sending some reads to
   the workers lost (section "Hybrid execution" below). The SharedArrayBuffer request ring is built
   now (section "A cheaper hop"): reads to readers cost ~30 % less CPU and run ×1.15–3 faster, but
-  offloading still loses, because the engine's per-call work makes a worker read cost the main
-  thread ~5 µs against ~7.5 µs inline, which caps a 2-core split near ×1.0.
+  offloading still loses: a read handed to a reader costs the main thread 6.6–8 µs against ~9 µs
+  inline, and two threads reading SQLite slow each other ×1.2–1.35 on this machine, so the best
+  2-core split measures ×0.85–0.9 (section "What a second core is worth here").
 - **90/10 read/write (×0.45–0.62; target ×1.0, not met).** The main thread is the bottleneck
   (event-loop utilization 0.93–0.99): ~90 % inline reads at ~12–16 µs each (the writer and the
   readers take turns on the second core, and the main thread is preempted more often than with
-  reads alone) and, per write, ~22 µs of its own time for the round trip to the writer (measured
-  with writes alone: the writer posts each write's answer by itself, at once, so that a change that
-  committed is reported even if the worker is stopped a moment later; one message per write). The
+  reads alone) and, per write, 9–11 µs of its own time for the round trip to the writer since
+  small writes travel in the writer's request ring (15–19 µs before, one message per write; section
+  "What a second core is worth here"). The
   page-cache reset that each commit causes on the other connections (WAL) is small here: the first
   read after a write takes ~4–5 µs more (better-sqlite3, two connections, any cache size from 20
   pages to 2 MB). \`mmap_size\` on the inline connection alone lost (its first reads fault their

@@ -31,7 +31,7 @@ async function setup(t, options = {}) {
 /**
  * Holds the writer in a transaction until the returned function is called: reads then go to the
  * reader only (a reader that made no progress for 25 ms, as on a loaded machine, would otherwise
- * hand calls to the writer, which has no ring and an order of its own).
+ * hand calls to the writer, whose ring and order are its own).
  */
 async function holdWriter(db) {
   let release;
@@ -228,7 +228,7 @@ test('close() with ring reads in flight answers them and resolves', async (t) =>
 
 test('reads in flight behind a crash on a ring reader run again on the writer, in the writer\'s own order', async (t) => {
   // Reads by message carry their place in the reader's order; after the crash they run again, here on
-  // the writer (the reader cannot start again), which has no ring and an order of its own. (The pool
+  // the writer (the reader cannot start again), whose ring and order are its own. (The pool
   // builds a fresh request for each attempt today; WorkerHandle.send also clears a stale place.)
   const flag = join(tempDir(t), 'refuse');
   process.env.THREADLITE_REL_FAIL_FILE = flag;
