@@ -1,6 +1,6 @@
 /**
  * The main thread's side of one worker's request ring (see ring-protocol.ts):
- * writes small reads into slots, publishes them, reads their answers, and
+ * writes small statements into slots, publishes them, reads their answers, and
  * waits for answers without keeping the process alive (the worker handle
  * does that while work is in flight).
  */
