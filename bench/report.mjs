@@ -210,7 +210,7 @@ What each mechanism buys, switched off one at a time: [below](#what-each-mechani
   trip (two thread wake-ups, 25–100 µs or more on this VM). The throughput column moves more than
   the median: a read sent away (a refusal after runs over the budget, a re-run the watchdog caused)
   costs a round trip, and a fresh process reads its pages from the OS for its first second.
-- **64 in flight (×0.7–0.9; target ×1.1, not met).** Every read runs inline, so only the main
+- **64 in flight (×0.7–0.93; target ×1.1, not met).** Every read runs inline, so only the main
   thread's core serves them, at the per-call cost above; the per-turn cap makes the callers wait a
   turn (microseconds) instead of paying a round trip. With better-sqlite3's own ~6 µs per read
   inside it, one core tops out near ×0.8. Beating one synchronous connection needs the
@@ -221,7 +221,7 @@ What each mechanism buys, switched off one at a time: [below](#what-each-mechani
   offloading still loses: a read handed to a reader costs the main thread 6.6–8 µs against ~9 µs
   inline, and two threads reading SQLite slow each other ×1.2–1.35 on this machine, so the best
   2-core split measures ×0.85–0.9 (section "What a second core is worth here").
-- **90/10 read/write (×0.45–0.62; target ×1.0, not met).** The main thread is the bottleneck
+- **90/10 read/write (×0.45–0.72; target ×1.0, not met).** The main thread is the bottleneck
   (event-loop utilization 0.93–0.99): ~90 % inline reads at ~12–16 µs each (the writer and the
   readers take turns on the second core, and the main thread is preempted more often than with
   reads alone) and, per write, 9–11 µs of its own time for the round trip to the writer since
@@ -233,7 +233,7 @@ What each mechanism buys, switched off one at a time: [below](#what-each-mechani
   pages in and run over the budget: 90/10 ×0.6 → ×0.4, 3 runs); on every connection it lost too.
 - **Heavy GROUP BY ×4 (×1.7–2.0).** Two cores, four 250 ms reads: the figure moves with the
   machine's other load from run to run (the naive pool, one worker per core, measures the same).
-- **100k-row \`all()\` (×1.05–1.5 time; longest stall 18–34 ms, target 20 ms: met in some runs only).** Chunks arrive as
+- **100k-row \`all()\` (×1.05–1.5 time; longest stall 16–34 ms, target 20 ms: met in some runs only).** Chunks arrive as
   the worker produces them and are deserialized one per task; what stalls the loop is V8's
   scavenger copying the rows that survive on the main thread (section "Bulk paths"). \`iterate()\`
   avoids it; \`--max-semi-space-size\` trades it for more, shorter pauses.
@@ -244,7 +244,7 @@ What each mechanism buys, switched off one at a time: [below](#what-each-mechani
   0.04–0.3 ms and p99 5–10 ms (timed around \`db.get\`, 2 runs), the event loop's p99 delay 3–4 ms; the
   rest is four 250 ms reports, the server and the load generator sharing two cores (readers at nice 10
   halved the median, 6 → 3 ms, not the tail; the load generator at nice −10 did not move it).
-- **100k inserts via \`batch\` (×1.0–1.3).** Positional parameters travel as one flat array per
+- **100k inserts via \`batch\` (×1.0–1.45).** Positional parameters travel as one flat array per
   run of the same SQL and large batches go in parts while the writer inserts (section "Bulk paths").
 
 ## Backup under a write load
