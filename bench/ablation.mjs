@@ -67,7 +67,7 @@ const GROUPS = [
   {
     // Reads reach the ring only when they go to a reader: measured with the inline path off.
     baseline: 'threadlite-no-inline',
-    scenarios: ['point-seq', 'point-64', 'rw-90-10'],
+    scenarios: ['point-seq', 'point-64', 'rw-90-10', 'writes-64'],
     mechanisms: [
       {
         name: 'shared-memory request ring for small reads to readers (with `inlineReads: 0`)',
@@ -80,6 +80,7 @@ const GROUPS = [
       { scenario: 'point-seq', key: 'latencyUs', label: 'point read latency, sequential', ratio: true },
       { scenario: 'point-64', key: 'qps', label: 'point reads, 64 in flight (throughput)', ratio: true },
       { scenario: 'rw-90-10', key: 'opsPerSec', label: '90/10 read/write, 64 in flight (throughput)', ratio: true },
+      { scenario: 'writes-64', key: 'opsPerSec', label: 'single-row writes, 64 in flight (throughput)', ratio: true },
     ],
   },
 ];

@@ -231,7 +231,11 @@ What each mechanism buys, switched off one at a time: [below](#what-each-mechani
   read after a write takes ~4–5 µs more (better-sqlite3, two connections, any cache size from 20
   pages to 2 MB). \`mmap_size\` on the inline connection alone lost (its first reads fault their
   pages in and run over the budget: 90/10 ×0.6 → ×0.4, 3 runs); on every connection it lost too.
-- **Heavy GROUP BY ×4 (×1.7–2.0).** Two cores, four 250 ms reads: the figure moves with the
+- **Single-row writes, 64 in flight (×0.88 in the first run; no target).** Every write runs on the
+  writer, which spends SQLite's own time and a little more per write (23–25 µs of CPU against
+  ~20 µs for better-sqlite3 on the main thread, \`bench/thread-cpu.mjs\`); the main thread spends
+  9–11 µs per write since small writes travel in the writer's request ring (15–19 µs by message).
+- **Heavy GROUP BY ×4 (×1.6–2.0).** Two cores, four 250 ms reads: the figure moves with the
   machine's other load from run to run (the naive pool, one worker per core, measures the same).
 - **100k-row \`all()\` (×1.05–1.5 time; longest stall 16–34 ms, target 20 ms: met in some runs only).** Chunks arrive as
   the worker produces them and are deserialized one per task; what stalls the loop is V8's
@@ -281,6 +285,8 @@ runs on the writer and stops writes for the whole copy. Details in
   time and the longest event-loop stall during the call.
 - **90/10 read/write, 64 in flight**: 90% point reads, 10% \`UPDATE items SET score = ? WHERE id = ?\`;
   ops/s, p99 and errors (\`SQLITE_BUSY\` and the like).
+- **Single-row writes, 64 in flight**: the same \`UPDATE\` alone from 64 closed-loop lanes
+  (every write goes to the one connection that can take it); writes/s, p99 and errors.
 - **HTTP**: a \`node:http\` server on 127.0.0.1 with \`/light\` (one point read) and
   \`/heavy\` (the GROUP BY); a separate process runs autocannon on both at once
   (light: 8 connections at 200 req/s overall; heavy: 4 connections), bounded in time.

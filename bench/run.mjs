@@ -19,7 +19,7 @@ import { median } from './lib.mjs';
 import { formatText, writeDocs } from './report.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-export const SCENARIOS = ['point-seq', 'point-64', 'groupby-4', 'all-100k', 'rw-90-10', 'http', 'insert-100k'];
+export const SCENARIOS = ['point-seq', 'point-64', 'groupby-4', 'all-100k', 'rw-90-10', 'writes-64', 'http', 'insert-100k'];
 export const BASELINE = 'better-sqlite3';
 const ALL_DRIVERS = ['better-sqlite3', 'naive-pool', 'threadlite', 'threadlite-no-inline', 'node-sqlite3', 'threadlite-sqlite3'];
 // Variants only the ablation (bench/ablation.mjs) runs.
