@@ -85,6 +85,22 @@ export async function runLanes({ inFlight, durationMs, op, yieldBetween = false 
 }
 
 /**
+ * The 64-in-flight closed loop of the mixed and write scenarios: a 200 ms warm-up, then
+ * `op` for 1.5 s (0.5 s with `quick`); operations per second that succeeded, p99 and errors.
+ */
+export async function measureOps(op, quick) {
+  await runLanes({ inFlight: 64, durationMs: 200, op });
+  const r = await runLanes({ inFlight: 64, durationMs: quick ? 500 : 1500, op });
+  return {
+    opsPerSec: (r.latencies.length - r.errors) / (r.elapsedMs / 1000),
+    p99Ms: percentile(r.latencies, 99),
+    errors: r.errors,
+    firstError: r.firstError,
+    samples: r.latencies.length,
+  };
+}
+
+/**
  * Creates the small `items` table the inline and curves benchmarks read
  * (WAL, `rows` rows of ~150 bytes), with better-sqlite3 on this thread.
  */

@@ -1,5 +1,5 @@
 // 90% point reads / 10% single-row UPDATEs, 64 in flight: ops/s, p99, errors.
-import { percentile, runLanes } from '../lib.mjs';
+import { measureOps } from '../lib.mjs';
 
 export const title = '90/10 read/write, 64 in flight';
 export const metrics = [
@@ -15,13 +15,5 @@ export async function run(driver, { rows, rand, quick }) {
     const id = 1 + ((rand() * rows) | 0);
     return rand() < 0.1 ? driver.run(WRITE, [Math.round(rand() * 1e6) / 100, id]) : driver.get(READ, [id]);
   };
-  await runLanes({ inFlight: 64, durationMs: 200, op });
-  const r = await runLanes({ inFlight: 64, durationMs: quick ? 500 : 1500, op });
-  return {
-    opsPerSec: (r.latencies.length - r.errors) / (r.elapsedMs / 1000),
-    p99Ms: percentile(r.latencies, 99),
-    errors: r.errors,
-    firstError: r.firstError,
-    samples: r.latencies.length,
-  };
+  return measureOps(op, quick);
 }

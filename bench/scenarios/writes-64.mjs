@@ -1,6 +1,6 @@
 // Single-row UPDATEs by primary key, 64 in flight: ops/s, p99, errors. What a write costs end to
 // end, with nothing else running (the writer is the one connection that can take them).
-import { percentile, runLanes } from '../lib.mjs';
+import { measureOps } from '../lib.mjs';
 
 export const title = 'Single-row writes, 64 in flight';
 export const metrics = [
@@ -12,13 +12,5 @@ const WRITE = 'UPDATE items SET score = ? WHERE id = ?';
 
 export async function run(driver, { rows, rand, quick }) {
   const op = () => driver.run(WRITE, [Math.round(rand() * 1e6) / 100, 1 + ((rand() * rows) | 0)]);
-  await runLanes({ inFlight: 64, durationMs: 200, op });
-  const r = await runLanes({ inFlight: 64, durationMs: quick ? 500 : 1500, op });
-  return {
-    opsPerSec: (r.latencies.length - r.errors) / (r.elapsedMs / 1000),
-    p99Ms: percentile(r.latencies, 99),
-    errors: r.errors,
-    firstError: r.firstError,
-    samples: r.latencies.length,
-  };
+  return measureOps(op, quick);
 }
