@@ -50,18 +50,15 @@ const GROUPS = [
     ],
   },
   {
-    scenarios: ['point-seq', 'point-64'],
+    scenarios: ['point-seq', 'point-64', 'rw-90-10'],
     mechanisms: [
       { name: 'inline path for cheap reads (on by default, watchdog-capped)', driver: 'threadlite-no-inline', switch: '`inlineReads: 0`' },
-      {
-        name: 'cheap reads past a turn\'s inline time wait for the next turn (instead of going to a worker)',
-        driver: 'threadlite:offload=1000000000',
-        switch: '`offload=1e9`',
-      },
+      { name: 'hybrid execution: a reader takes cheap reads the main thread cannot run (a flood)', driver: 'threadlite:hybrid=0', switch: '`hybrid=0`' },
     ],
     rows: [
       { scenario: 'point-seq', key: 'latencyUs', label: 'point read latency, sequential', ratio: true },
       { scenario: 'point-64', key: 'qps', label: 'point reads, 64 in flight (throughput)', ratio: true },
+      { scenario: 'rw-90-10', key: 'opsPerSec', label: '90/10 read/write, 64 in flight (throughput)', ratio: true },
     ],
   },
   {

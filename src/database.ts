@@ -1,6 +1,7 @@
 /**
  * The public face of a pool: {@link open} and {@link Database}.
  */
+import { performance } from 'node:perf_hooks';
 import { type BackupOptions, type BackupResult, runBackup } from './backup';
 import type { ConnectionSettings } from './engine/connection-settings';
 import { InlineReader, type InlineRoute, type InlineStats } from './inline-reader';
@@ -47,7 +48,7 @@ export async function open(file: string | Uint8Array, options?: OpenOptions): Pr
   try {
     pool = await Pool.start(resolved);
     // After the pool: the writer has created the file the inline connection reads.
-    const inline = resolved.inlineReads > 0 ? await openInline(resolved, watchdog) : undefined;
+    const inline = resolved.inlineReads > 0 ? await openInline(resolved, watchdog, pool) : undefined;
     return new Database(pool, inline);
   } catch (err) {
     await (await watchdog)?.close();
@@ -63,11 +64,11 @@ export async function open(file: string | Uint8Array, options?: OpenOptions): Pr
  * cannot load better-sqlite3 at all (a bundle without it). The pool works
  * without it either way, and `stats().inline` says it is off.
  */
-async function openInline(options: ResolvedOptions, watchdog: Promise<InlineWatchdog | undefined> | undefined): Promise<InlineReader | undefined> {
+async function openInline(options: ResolvedOptions, watchdog: Promise<InlineWatchdog | undefined> | undefined, pool: Pool): Promise<InlineReader | undefined> {
   const dog = await watchdog;
   if (watchdog !== undefined && dog === undefined && nativeStatus().available) return undefined;
   try {
-    return await InlineReader.open(options, dog);
+    return await InlineReader.open(options, dog, () => pool.offloadTarget());
   } catch (err) {
     if ((err as { code?: unknown }).code === 'MODULE_NOT_FOUND' && /better-sqlite3/.test(String((err as Error).message))) return undefined;
     throw err;
@@ -317,18 +318,17 @@ export class Database extends Queryable {
     const inline = this.#inline;
     if (inline === undefined || options?.signal !== undefined || options?.timeout !== undefined) return undefined;
     // A read that waited for this turn was submitted before close(): it is answered, like queued calls.
-    if (waited && this.#pool.closed) return { reader: inline, placement: 'main' };
+    if (waited && this.#pool.closed) return { reader: inline, placement: 'main', at: performance.now() };
     // Limits hold on the workers' connections only (see settings-protocol.ts): reads go there.
     if (this.#pool.settings.limited) return undefined;
     if (this.#pool.closed || this.#pool.options.timeout > 0) return undefined;
     if (currentTransaction.getStore()?.active === true) return undefined;
-    const placement = inline.place(sql, this.#pool.readCost(sql));
-    if (placement === 'pool') return undefined;
-    if (placement === 'main') {
+    const route = inline.place(sql, this.#pool.readCost(sql));
+    if (route?.placement === 'main') {
       // Connection settings made on the writer since this connection last ran (see connection-state.ts).
       const prelude = this.#pool.connectionState.catchUp(inline);
       if (prelude !== undefined) inline.apply(prelude);
     }
-    return { reader: inline, placement };
+    return route;
   }
 }

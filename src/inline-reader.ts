@@ -16,12 +16,14 @@ import type { ResolvedOptions } from './options';
 import { RowMode } from './protocol';
 import type { BindParameters } from './types';
 import { InlineAdmission } from './inline-admission';
+import { InlineHybrid } from './inline-hybrid';
 import { InlineTurns, type TurnPlacement } from './inline-turns';
 import { InlineWatchdog } from './inline-watchdog';
 import { openBetterSqlite3, runSetup } from './worker/better-sqlite3';
 import { installedPackageRoot } from './worker-path';
 import { NativeObjects } from './worker/native-objects';
 import type { SqliteDatabase, SqliteStatement } from './worker/sqlite-api';
+import type { WorkerHandle } from './worker-handle';
 
 /**
  * The main thread's better-sqlite3 objects, kept for the life of the process
@@ -47,6 +49,12 @@ const CACHE_SIZE = 128;
 export interface InlineRoute {
   reader: InlineReader;
   placement: Exclude<TurnPlacement, 'pool'>;
+  /**
+   * When it was placed (`performance.now()`): a read placed on the main thread
+   * runs at once, and this is its start for the watchdog and its cost (next
+   * to a SQLite call a clock read costs ~0.2 µs, measured: a few % of a point read).
+   */
+  at: number;
 }
 
 /** What {@link Database.stats} reports about the inline path. */
@@ -64,6 +72,13 @@ export interface InlineStats {
   interrupted: number;
   /** Reads that waited for a later event-loop turn because the current one had used up its inline time. */
   deferred: number;
+  /**
+   * Cheap reads sent to the readers because the main thread had more than it
+   * could run inline (hybrid execution; `reads` does not count them).
+   */
+  offloaded: number;
+  /** How many reads the hybrid split may have on the readers at once now (0 while the main thread keeps up). */
+  offloadDepth: number;
   /** SQL texts off the inline path now (over budget or interrupted, for a while; not read-only, for good). */
   refused: number;
 }
@@ -100,7 +115,9 @@ export class InlineReader {
   readonly #counts = { reads: 0, interrupted: 0 };
   readonly #capMs: number;
 
-  private constructor(db: SqliteDatabase, options: ResolvedOptions, watchdog: InlineWatchdog | undefined) {
+  readonly #hybrid: InlineHybrid;
+
+  private constructor(db: SqliteDatabase, options: ResolvedOptions, watchdog: InlineWatchdog | undefined, offloadTarget: () => WorkerHandle | undefined) {
     this.#db = db;
     this.#budget = options.inlineReads / 1000;
     this.#safeIntegers = options.safeIntegers;
@@ -108,15 +125,17 @@ export class InlineReader {
     this.#capMs = watchdog === undefined ? 0 : options.inlineCap;
     this.#admission = new InlineAdmission(this.#budget, this.#capMs);
     // One turn may spend what one read may: the same bound on the longest stall.
-    this.#turns = new InlineTurns(options.inlineCap, options.maxQueue);
+    this.#hybrid = new InlineHybrid(offloadTarget, options.readers);
+    this.#turns = new InlineTurns(options.inlineCap, options.maxQueue, this.#hybrid);
   }
 
   /**
    * Opens the main thread's read-only connection with the pool's pragmas and
    * `setup`, registered with the watchdog `dog` (started by the caller while the
    * pool was starting; undefined: no hard cap). Closes the watchdog if it fails.
+   * `offloadTarget`: the reader a read the hybrid split offloads would start on now ({@link InlineHybrid}).
    */
-  static async open(options: ResolvedOptions, dog: InlineWatchdog | undefined): Promise<InlineReader> {
+  static async open(options: ResolvedOptions, dog: InlineWatchdog | undefined, offloadTarget: () => WorkerHandle | undefined): Promise<InlineReader> {
     let db: SqliteDatabase | undefined;
     try {
       db = openMainConnection(options.file);
@@ -137,19 +156,23 @@ export class InlineReader {
       await dog?.close();
       throw err;
     }
-    return new InlineReader(db, options, dog);
+    return new InlineReader(db, options, dog, offloadTarget);
   }
 
   /**
    * Where a read of `sql`, known to be reader-safe with a worker-measured cost
    * of `cost` ms, goes now: the pool unless it is admitted as cheap
    * ({@link InlineAdmission}); then as this turn's inline time allows
-   * ({@link InlineTurns.place}).
+   * ({@link InlineTurns.place}), which may send it to the readers instead
+   * (hybrid execution). Undefined: the pool.
    */
-  place(sql: string, cost: number | undefined): TurnPlacement {
-    if (!this.#admission.admits(sql, cost)) return 'pool';
-    if (this.#watchdog !== undefined && !this.#watchdog.ready) return 'pool';
-    return this.#turns.place();
+  place(sql: string, cost: number | undefined): InlineRoute | undefined {
+    if (!this.#admission.admits(sql, cost)) return undefined;
+    if (this.#watchdog !== undefined && !this.#watchdog.ready) return undefined;
+    this.#hybrid.harvest();
+    const at = performance.now();
+    const placement = this.#turns.place(at);
+    return placement === 'pool' ? undefined : { reader: this, placement, at };
   }
 
   /** Resolves once the event loop has turned (a read {@link place} told to wait asks again then). */
@@ -159,7 +182,7 @@ export class InlineReader {
 
   /** An offloaded read ({@link place} said `'offload'`) has settled. */
   landed(): void {
-    this.#turns.landed();
+    this.#hybrid.landed();
   }
 
   /**
@@ -168,6 +191,7 @@ export class InlineReader {
    * pool would rebuild it, so callers see one error class either way. A read
    * the watchdog interrupted returns {@link INTERRUPTED}: the caller re-runs it
    * on a worker, which gives the answer (rows or error) the pool gives.
+   * `start`: when the read was placed ({@link InlineRoute.at}), just before.
    */
   run(
     sql: string,
@@ -175,6 +199,7 @@ export class InlineReader {
     params: BindParameters | undefined,
     mode: RowMode,
     safeIntegers: boolean | undefined,
+    start: number,
   ): unknown {
     let entry = this.#statements.get(sql);
     let stmt: SqliteStatement;
@@ -211,7 +236,6 @@ export class InlineReader {
       throw deserializeError(serializeError(err));
     }
     const watchdog = this.#watchdog;
-    const start = performance.now();
     const seq = watchdog === undefined ? 0 : watchdog.begin(start);
     let result: unknown;
     let failure: unknown;
@@ -252,6 +276,8 @@ export class InlineReader {
       reads: this.#counts.reads,
       interrupted: this.#counts.interrupted,
       deferred: this.#turns.deferred,
+      offloaded: this.#hybrid.offloaded,
+      offloadDepth: this.#hybrid.depth,
       refused: this.#admission.offPath(),
     };
   }

@@ -6,31 +6,19 @@
  * the caller's code between reads and the calls' own overhead block the loop
  * too (measured: a point read's call costs 2–4 times its time in SQLite).
  *
- * They do not go to a worker instead: measured on 2 cores, a read answered
- * by a worker costs the main thread nearly as much as running it inline
- * (~5 µs through the request ring, 7–17 µs by message, against ~7.5 µs),
- * and sending some lost at every load, ring or not (docs/benchmark.md,
- * "Hybrid execution" and "A cheaper hop").
+ * How many reads waited at a turn's end tells the hybrid split
+ * ({@link InlineHybrid}) whether the main thread is the bottleneck.
  */
-import { performance } from 'node:perf_hooks';
-import { TUNING } from './tuning';
+import type { InlineHybrid } from './inline-hybrid';
 
 /** Inline milliseconds per event-loop turn when `inlineCap` is 0 (no watchdog). */
 const DEFAULT_TURN_BUDGET = 2;
 
 /**
- * Benchmark switch (`THREADLITE_TUNING=offload=N`): up to N reads over a
- * turn's budget go to the workers at once while others wait (hybrid
- * execution). 0 by default: on this project's 2-core machine it lost (see above).
- */
-const OFFLOAD_IN_FLIGHT = TUNING.offload;
-
-/**
  * Where a read goes now (`InlineReader.place`): run on the main thread; wait
  * for the next event-loop turn and ask again; to the pool like any read (not
- * an inline read, or `maxQueue` reads wait for a turn already); or (benchmark
- * switch only) to the pool as an offloaded inline read, reported with
- * `InlineReader.landed`. @internal
+ * an inline read, or `maxQueue` reads wait for a turn already); or to the
+ * readers as part of the hybrid split, reported with `InlineReader.landed`. @internal
  */
 export type TurnPlacement = 'main' | 'wait' | 'offload' | 'pool';
 
@@ -44,47 +32,45 @@ export class InlineTurns {
   /** Reads waiting for the next turn ({@link nextTurn}), and the promise they wait on. */
   #waiters = 0;
   #nextTurn: Promise<void> | undefined;
-  /** Offloaded reads not answered yet. */
-  #inFlight = 0;
+  readonly #hybrid: InlineHybrid;
   /** Reads that waited for a later turn. */
   deferred = 0;
 
   /** Reads that may wait for a turn at once (`maxQueue`): past it, the pool and its own limit take them. */
   readonly #maxWaiting: number;
 
-  constructor(capMs: number, maxWaiting: number) {
+  constructor(capMs: number, maxWaiting: number, hybrid: InlineHybrid) {
     this.#budget = capMs > 0 ? capMs : DEFAULT_TURN_BUDGET;
     this.#maxWaiting = maxWaiting;
+    this.#hybrid = hybrid;
   }
 
   /**
-   * Where a cheap read goes now: the main thread while this turn has inline
-   * time left; else it waits for the next turn (with the `offload` switch,
-   * while other reads already wait, up to N go to the workers instead; a lone
-   * caller never offloads: waiting a turn costs microseconds, a round trip
-   * far more); once `maxQueue` reads wait, to the pool, whose queue has the
-   * same limit.
+   * Where a cheap read goes now: to the readers when the hybrid split takes
+   * it; else the main thread while this turn has inline time left; else it
+   * waits for the next turn; once `maxQueue` reads wait, to the pool, whose
+   * queue has the same limit. `now`: `performance.now()`, taken by the caller
+   * (a read that runs inline starts its clock there: one clock read fewer).
    */
-  place(): TurnPlacement {
+  place(now: number): TurnPlacement {
     if (this.#since === undefined) {
-      this.#since = performance.now();
+      this.#since = now;
       // The check phase comes after the poll phase: once this runs, the loop has done its I/O.
       this.#reset = setImmediate(() => {
         this.#reset = undefined;
         this.#since = undefined;
+        // Before the reads that waited resume (their immediate was queued later).
+        this.#hybrid.turnEnded(this.#waiters);
       });
       this.#reset.unref();
-      return 'main';
+    } else if (now - this.#since >= this.#budget) {
+      if (this.#hybrid.take()) return 'offload';
+      // Waiting reads are waiting calls: a flood of them is bounded as the pool's queue is.
+      if (this.#waiters >= this.#maxWaiting) return 'pool';
+      this.deferred++;
+      return 'wait';
     }
-    if (performance.now() - this.#since < this.#budget) return 'main';
-    if (this.#waiters > 0 && this.#inFlight < OFFLOAD_IN_FLIGHT) {
-      this.#inFlight++;
-      return 'offload';
-    }
-    // Waiting reads are waiting calls: a flood of them is bounded as the pool's queue is.
-    if (this.#waiters >= this.#maxWaiting) return 'pool';
-    this.deferred++;
-    return 'wait';
+    return this.#hybrid.take() ? 'offload' : 'main';
   }
 
   /**
@@ -104,11 +90,6 @@ export class InlineTurns {
       }),
     );
     return this.#nextTurn;
-  }
-
-  /** An offloaded read has settled. */
-  landed(): void {
-    this.#inFlight--;
   }
 
   /**

@@ -193,7 +193,9 @@ export class InlineWatchdog {
       while (Atomics.load(cells, Cells.current) !== seq);
       Atomics.store(cells, Cells.current, 0);
     }
-    return Atomics.compareExchange(cells, Cells.interrupted, seq, 0) === seq;
+    // A plain load first: nearly every read was not interrupted, and a locked
+    // compare-and-swap per read is a cost worth skipping.
+    return Atomics.load(cells, Cells.interrupted) === seq && Atomics.compareExchange(cells, Cells.interrupted, seq, 0) === seq;
   }
 
   /** Stops the thread and frees the slot; the connection must be closed first or the slot stays unreachable anyway. */

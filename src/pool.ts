@@ -100,6 +100,11 @@ export class Pool {
     return this.#closed;
   }
 
+  /** The reader a cheap read offloaded now would start on at once, if any (see {@link Scheduler.offloadTarget}). */
+  offloadTarget(): WorkerHandle | undefined {
+    return this.#scheduler.offloadTarget();
+  }
+
   /** A statement's lightest worker-measured cost (ms, see {@link CostModel.lightest}) if any read connection may run it now, else undefined. */
   readCost(sql: string): number | undefined {
     return this.#router.readable(sql) ? this.#costs.lightest(sql) : undefined;
@@ -208,10 +213,7 @@ export class Pool {
     this.#workers.recycle(worker);
   }
 
-  /**
-   * Stops whatever runs on `worker` (a lease holder's statement past the transaction
-   * timeout, or work past close's grace period): each in-flight call is cancelled with `err`.
-   */
+  /** Cancels each call in flight on `worker` with `err` (a lease holder past its transaction timeout, work past close's grace). */
   stopWork(worker: WorkerHandle, err: Error): void {
     this.#cancellation.stopWork(worker, err);
   }
@@ -222,10 +224,8 @@ export class Pool {
   }
 
   /**
-   * Lets submitted work finish for up to `closeTimeout` ms, then stops what
-   * is left (queued calls reject with `PoolClosedError`, running statements
-   * are interrupted, transactions roll back), and closes every connection
-   * (readers first, the writer last). Always settles.
+   * Lets submitted work finish for up to `closeTimeout` ms, then stops what is left (queued calls reject with `PoolClosedError`,
+   * running statements are interrupted, transactions roll back), and closes every connection, readers first. Always settles.
    */
   close(): Promise<void> {
     this.#closed = true;

@@ -31,7 +31,8 @@ export class RequestRing {
   readonly #sqlIds = new Map<string, number>();
   /** Column names last sent per SQL id (mirrors the worker's). */
   readonly #names = new Map<number, string[]>();
-  #armed = false;
+  /** Set while armed: delivers the answers once (see {@link arm}). */
+  #wake: (() => void) | undefined;
 
   /** Requests carried by this ring so far. */
   get carried(): number {
@@ -81,6 +82,17 @@ export class RequestRing {
     return readAnswer(this.#ring, index, this.#names, this.#slotSql[index % RING_SLOTS] as number) ?? 'port';
   }
 
+  /**
+   * An armed ring whose answers are there already delivers them in a
+   * microtask instead of at the loop's next check phase: a main thread busy
+   * with inline reads takes a reader's answers between its own (see
+   * inline-hybrid.ts). One atomic load when armed; nothing otherwise.
+   */
+  poll(): void {
+    const wake = this.#wake;
+    if (wake !== undefined && Atomics.load(this.#ring.cells, RingCell.answered) > this.#taken) queueMicrotask(wake);
+  }
+
   /** Frees the oldest answered slot (its answer was delivered, from the ring or by port). */
   take(): void {
     this.#taken++;
@@ -97,15 +109,18 @@ export class RequestRing {
    * The wait itself does not keep the process alive.
    */
   arm(onAnswer: () => void): void {
-    if (this.#armed) return;
-    this.#armed = true;
+    if (this.#wake !== undefined) return;
     const cells = this.#ring.cells;
+    // Once: the look, the wait and a poll may each find the answers.
     const wake = () => {
-      this.#armed = false;
+      if (this.#wake !== wake) return;
+      this.#wake = undefined;
       Atomics.store(cells, RingCell.mainWaiting, 0);
       onAnswer();
     };
+    this.#wake = wake;
     setImmediate(() => {
+      if (this.#wake !== wake) return; // a poll delivered them
       if (Atomics.load(cells, RingCell.answered) > this.#taken) return wake();
       Atomics.store(cells, RingCell.mainWaiting, 1);
       // Read after raising the flag: an answer given before it is seen here, one given after it notifies.

@@ -8,7 +8,8 @@ import { checkParams, encodeParams, type Opaque } from './params';
 import { RowIterator } from './row-iterator';
 import { type NewRequest, RowMode, type RowsPayload } from './protocol';
 import { joinRows } from './streamed-rows';
-import { INTERRUPTED, type InlineReader, type InlineRoute, NOT_INLINE } from './inline-reader';
+import { INTERRUPTED, type InlineRoute, NOT_INLINE } from './inline-reader';
+import { markOffloaded } from './inline-hybrid';
 import { type QueryTrace, queryChannel, traced, workerName } from './tracing';
 import type { BindParameters, CallOptions, ColumnDefinition, IterateOptions, RunResult } from './types';
 
@@ -104,7 +105,7 @@ export class Statement<T = Record<string, unknown>> {
     }
     const route = this.#owner.inlineFor(this.source, options);
     if (route?.placement !== 'main') return this.#readLater(op, bound, options, route, undefined);
-    const inlined = this.#inline(op, bound, route.reader);
+    const inlined = this.#inline(op, bound, route);
     return Array.isArray(inlined) ? inlined : this.#readLater(op, bound, options, route, undefined, inlined);
   }
 
@@ -132,7 +133,7 @@ export class Statement<T = Record<string, unknown>> {
         await route.reader.nextTurn();
         route = this.#owner.inlineFor(this.source, options, true);
       }
-      const rows = route?.placement === 'main' ? this.#inline(op, bound, route.reader) : NOT_INLINE;
+      const rows = route?.placement === 'main' ? this.#inline(op, bound, route) : NOT_INLINE;
       if (Array.isArray(rows)) {
         if (trace !== undefined) {
           trace.worker = 'main';
@@ -144,7 +145,9 @@ export class Statement<T = Record<string, unknown>> {
     }
     let rerun: number | undefined;
     try {
-      const { value, worker, cost } = await this.#owner.callWithWorker(this.#requestFor(op, bound), 'routed', options);
+      const request = this.#requestFor(op, bound);
+      if (route?.placement === 'offload') markOffloaded(request);
+      const { value, worker, cost } = await this.#owner.callWithWorker(request, 'routed', options);
       rerun = cost;
       const rows = joinRows(value as RowsPayload, this.#mode);
       if (trace !== undefined) {
@@ -164,8 +167,8 @@ export class Statement<T = Record<string, unknown>> {
    * answer. The inline path binds the caller's own values: better-sqlite3 sees
    * exactly what it would see.
    */
-  #inline(op: 'all' | 'get', bound: BindParameters | undefined, reader: InlineReader): unknown[] | typeof NOT_INLINE | typeof INTERRUPTED {
-    const inlined = reader.run(this.source, op, bound, this.#mode, this.#safeIntegers);
+  #inline(op: 'all' | 'get', bound: BindParameters | undefined, route: InlineRoute): unknown[] | typeof NOT_INLINE | typeof INTERRUPTED {
+    const inlined = route.reader.run(this.source, op, bound, this.#mode, this.#safeIntegers, route.at);
     if (inlined === NOT_INLINE || inlined === INTERRUPTED) return inlined;
     return op === 'all' ? (inlined as unknown[]) : inlined === undefined ? [] : [inlined];
   }

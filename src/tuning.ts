@@ -27,8 +27,8 @@ export const TUNING = Object.freeze({
   coalesce: number('coalesce', 1) !== 0,
   /** Bytes per chunk of a large `all()` result (0 = the whole result in one message). */
   chunkBytes: number('chunkBytes', 256 * 1024),
-  /** Inline reads over a turn's budget that may be on the workers at once while others wait (0 = all wait for the next turn; hybrid execution). */
-  offload: Math.max(0, number('offload', 0)),
+  /** Hybrid execution: cheap reads go to the readers while the main thread has more than it can run inline (0 = every cheap read runs inline; see inline-hybrid.ts). */
+  hybrid: Math.max(0, number('hybrid', 32)),
   /** Small reads to readers travel through a shared-memory ring (0 = every request by postMessage). */
   ring: number('ring', 1) !== 0,
   /** The writer has a ring too (0 = the writer's requests all by postMessage; needs `ring`). */

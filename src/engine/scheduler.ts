@@ -7,6 +7,7 @@
  */
 import { TUNING } from '../tuning';
 import type { WorkerHandle } from '../worker-handle';
+import { isOffloaded } from '../inline-hybrid';
 import { HEAVY_MS, type CostModel } from './cost-model';
 import { isLeaseWaiter, type Job, type LeaseWaiter, type QueueItem } from './job';
 import type { Queues } from './queues';
@@ -150,7 +151,7 @@ export class Scheduler {
     const reserved = heavy.length > 0 && busyHeavy < heavySlots ? this.#leastLoaded(undefined, false) : undefined;
     while (light.length > 0) {
       const item = light[0] as QueueItem;
-      const reader = this.#leastLoaded(reserved, !isLeaseWaiter(item) && item.cancellable);
+      const reader = this.#leastLoaded(reserved, !isLeaseWaiter(item) && item.cancellable, !isLeaseWaiter(item) && isOffloaded(item.request));
       if (reader === undefined) {
         // Every reader is busy with heavy work or full: an idle writer serves
         // plain reads too, since it sees the same committed state.
@@ -166,7 +167,19 @@ export class Scheduler {
     }
   }
 
-  #leastLoaded(exclude: WorkerHandle | undefined, cancellable: boolean): WorkerHandle | undefined {
+  /** `first`: the first reader that can take it instead (a read the inline path offloaded: see inline-hybrid.ts). */
+  /**
+   * The reader a cheap read the inline path offloads now would start on at
+   * once (see inline-hybrid.ts), or undefined: it would wait in a queue (behind
+   * reads waiting already, or for a reader kept free for a heavy read) or go to
+   * the writer, and had better run inline.
+   */
+  offloadTarget(): WorkerHandle | undefined {
+    if (this.#queues.light.length > 0 || this.#queues.heavy.length > 0) return undefined;
+    return this.#leastLoaded(undefined, false, true);
+  }
+
+  #leastLoaded(exclude: WorkerHandle | undefined, cancellable: boolean, first = false): WorkerHandle | undefined {
     let best: WorkerHandle | undefined;
     // A reader that has not answered for a while is inside something long that
     // was estimated light (same SQL, other parameters): queue nothing behind it.
@@ -174,6 +187,7 @@ export class Scheduler {
     for (const r of this.#workers.readers) {
       if (r === exclude || r.state !== 'ready' || r.leased || r.heavy > 0 || !accepts(r, cancellable)) continue;
       if (r.inflight > 0 && r.lastProgress < stalledBefore) continue;
+      if (first) return r;
       if (best === undefined || preferred(r, best)) best = r;
     }
     return best;
