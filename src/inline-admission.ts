@@ -12,14 +12,18 @@ const WINDOW = 32;
 const MAX_WINDOWS = 128;
 
 /**
- * How long a refused SQL text stays off the inline path: 1 s after its first
- * refusal, doubling with each refusal after it was let back, up to a minute;
- * a full window of clean runs forgets its refusals. Not for good: on a busy
- * machine a cheap read is refused now and then (preempted in the middle, a
- * GC pause), and the watchdog bounds what letting a slow one back costs: one
- * stall of the cap per re-admission.
+ * How long a refused SQL text stays off the inline path: 100 ms after its
+ * first refusal, doubling with each refusal after it was let back, up to a
+ * minute; a full window of clean runs forgets its refusals. Not for good: on a
+ * busy machine a cheap read is refused now and then (preempted in the middle,
+ * a GC pause, and its re-run on a reader preempted too), and the watchdog
+ * bounds what letting a slow one back costs: one stall of the cap per
+ * re-admission. Not 1 s, as it was: a fresh process's first reads (threads
+ * starting, code being compiled) tripped the cap and a slow re-run often
+ * enough that a hot point read spent its first second on the workers
+ * (measured: ×0.2–0.5 of its inline throughput for that second).
  */
-const REFUSAL_MS = { first: 1000, max: 60_000 };
+const REFUSAL_MS = { first: 100, max: 60_000 };
 
 /** @internal */
 export class InlineAdmission {
@@ -121,7 +125,7 @@ export class InlineAdmission {
     return n;
   }
 
-  /** Takes `sql` off the inline path for `ms`; by default 1 s, doubling per refusal since its last clean window. */
+  /** Takes `sql` off the inline path for `ms`; by default 100 ms, doubling per refusal since its last clean window. */
   #refuse(sql: string, ms?: number): void {
     const strikes = (this.#refused.get(sql)?.strikes ?? 0) + 1;
     const span = ms ?? Math.min(REFUSAL_MS.first * 2 ** (strikes - 1), REFUSAL_MS.max);

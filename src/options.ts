@@ -88,7 +88,7 @@ export interface OpenOptions {
    * cost on the workers stays under this budget (a point lookup: ~5–20 µs)
    * runs there, synchronously, instead of paying a thread hop (~70–100 µs).
    * A statement more than half of whose inline runs exceed the budget goes
-   * back to the workers for a while (1 s, doubling per refusal up to a minute).
+   * back to the workers for a while (100 ms, doubling per refusal up to a minute).
    * Only `all()`/`get()` on the database itself (not inside a transaction or
    * snapshot), without `signal`/`timeout`, and never for in-memory databases.
    *
@@ -103,7 +103,7 @@ export interface OpenOptions {
    * a main-thread read still running after this long (`sqlite3_interrupt`),
    * the read runs again on a worker, and if the worker too spends at least
    * the cap in it (the read is slow, not the main thread stalled), its SQL
-   * stays off the inline path for a while (1 s, doubling up to a minute).
+   * stays off the inline path for a while (100 ms, doubling up to a minute).
    * One event-loop turn may run inline reads for the same time: past it,
    * cheap reads wait for the next turn (after timers and I/O) and run inline
    * then. Default `2`; `0` = no watchdog (inline reads are then off unless
