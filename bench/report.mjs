@@ -210,28 +210,34 @@ What each mechanism buys, switched off one at a time: [below](#what-each-mechani
   trip (two thread wake-ups, 25–100 µs or more on this VM). The throughput column moves more than
   the median: a read sent away (a refusal after runs over the budget, a re-run the watchdog caused)
   costs a round trip, and a fresh process reads its pages from the OS for its first second.
-- **64 in flight (×0.7–0.93; target ×1.1, not met).** Every read runs inline, so only the main
-  thread's core serves them, at the per-call cost above; the per-turn cap makes the callers wait a
-  turn (microseconds) instead of paying a round trip. With better-sqlite3's own ~6 µs per read
-  inside it, one core tops out near ×0.8. Beating one synchronous connection needs the
-  second core (hybrid execution), which pays only if a read answered by a worker costs the main
-  thread less than an inline one: today it costs 7–17 µs against ~8 µs, and sending some reads to
-  the workers lost (section "Hybrid execution" below). The SharedArrayBuffer request ring is built
-  now (section "A cheaper hop"): reads to readers cost ~30 % less CPU and run ×1.15–3 faster, but
-  offloading still loses: a read handed to a reader costs the main thread 6.6–8 µs against ~9 µs
-  inline, and two threads reading SQLite slow each other ×1.2–1.35 on this machine, so the best
-  2-core split measures ×0.85–0.9 (section "What a second core is worth here").
-- **90/10 read/write (×0.45–0.72; target ×1.0, not met).** The main thread is the bottleneck
-  (event-loop utilization 0.93–0.99): ~90 % inline reads at ~12–16 µs each (the writer and the
-  readers take turns on the second core, and the main thread is preempted more often than with
-  reads alone) and, per write, 9–11 µs of its own time for the round trip to the writer since
-  small writes travel in the writer's request ring (15–19 µs before, one message per write; section
-  "What a second core is worth here"). The
+- **64 in flight (×0.77–1.16 in the bench's fresh processes on 2026-12-01, ×1.08 in the run above; ×1.27–1.44 in a warm process; target ×1.1: met in some runs).**
+  Cheap reads start inline; once 32 or more wait at a turn's end, the hybrid split
+  (\`src/inline-hybrid.ts\`) sends some to a reader, as many as keep the main thread just busy, packed
+  onto one reader, and the main thread takes that reader's answers between its own reads. An
+  offloaded read costs the main thread ~5 µs against ~14 µs inline (1M rows; \`bench/thread-cpu.mjs\`:
+  main 8.0–11.3 µs per read overall, the reader 8.5–10.8 µs per read overall, 80–118k reads/s against
+  better-sqlite3's 62–81k in the same rounds). It pays because on this machine (AMD EPYC, 2 vCPUs,
+  2026-12-01) two threads reading SQLite do not slow each other (\`bench/contention.mjs\`: ×0.82–1.04);
+  on the Intel machine of earlier runs they slowed each other ×1.2–1.35 and every split lost (section
+  "What a second core is worth here"). The bench's figure moves with the host's load: a trial is a
+  fresh process measured for 1.5 s after 0.2 s, and its first ~0.5 s (threads starting, code being
+  compiled, readers' caches cold) runs at a fraction of the steady rate; the same run's
+  \`hybrid=0\` trials measured ×0.81–0.86. The split's price is the tail: p99 4.7–9 ms against
+  2.1–2.3 ms without it in the bench (1.9–2.2 ms in a warm process), the offloaded reads waiting in
+  the reader's queue.
+- **90/10 read/write (×0.49–0.87 across today's runs; target ×1.0, not met).** The split moves
+  reads to the reader here too (paired runs: ×0.64–0.87 with it against ×0.61–0.69 without), but the
+  second core now carries the writer and the reader together, and the writer sleeps between writes:
+  nearly every write wakes it (0.77 wake-ups per write), and its CPU per write is ~66 µs against
+  better-sqlite3's ~20 µs on the main thread, most of it in the kernel (futex and scheduling on this
+  VM, \`bench/thread-cpu.mjs --write-share 0.1\`); the main thread spends 14 µs per operation against
+  better-sqlite3's 12. Not tried yet: letting the idle writer serve offloaded reads (one busy thread
+  on the second core instead of two that take turns), a short spin before the writer sleeps. The
   page-cache reset that each commit causes on the other connections (WAL) is small here: the first
   read after a write takes ~4–5 µs more (better-sqlite3, two connections, any cache size from 20
   pages to 2 MB). \`mmap_size\` on the inline connection alone lost (its first reads fault their
   pages in and run over the budget: 90/10 ×0.6 → ×0.4, 3 runs); on every connection it lost too.
-- **Single-row writes, 64 in flight (×0.88 in the first run; no target).** Every write runs on the
+- **Single-row writes, 64 in flight (×0.58–0.88 across runs; no target).** Every write runs on the
   writer, which spends SQLite's own time and a little more per write (23–25 µs of CPU against
   ~20 µs for better-sqlite3 on the main thread, \`bench/thread-cpu.mjs\`); the main thread spends
   9–11 µs per write since small writes travel in the writer's request ring (15–19 µs by message).
@@ -248,7 +254,7 @@ What each mechanism buys, switched off one at a time: [below](#what-each-mechani
   0.04–0.3 ms and p99 5–10 ms (timed around \`db.get\`, 2 runs), the event loop's p99 delay 3–4 ms; the
   rest is four 250 ms reports, the server and the load generator sharing two cores (readers at nice 10
   halved the median, 6 → 3 ms, not the tail; the load generator at nice −10 did not move it).
-- **100k inserts via \`batch\` (×1.0–1.45).** Positional parameters travel as one flat array per
+- **100k inserts via \`batch\` (×0.95–1.45).** Positional parameters travel as one flat array per
   run of the same SQL and large batches go in parts while the writer inserts (section "Bulk paths").
 
 ## Backup under a write load
