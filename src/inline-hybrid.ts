@@ -2,16 +2,18 @@
  * Hybrid execution: while more cheap reads come than the main thread can run
  * inline, some of them go to the readers, so that two cores serve them
  * instead of one. How many may be on the readers at once (the depth) is
- * found by feedback, per event-loop turn:
+ * found by feedback, from the reads still waiting when a turn's inline time
+ * was spent and the turn ends (see `InlineTurns`):
  *
- * - a turn in which a second read had to wait for the next turn (the main
- *   thread had more inline work than its turn's time: see `InlineTurns`)
- *   raises the depth by an eighth (at least one);
- * - a turn without that lowers it by a quarter.
+ * - with no split yet, 32 or more waiting start it (depth 1);
+ * - once it runs, 8 or more deepen it by an eighth (at least one);
+ * - fewer make it a quarter shallower (down to 0: no split).
  *
- * So a single caller's loop (one read at a time) never leaves the main
- * thread, and a flood settles where the main thread is just busy: past that,
- * a deeper split only makes the offloaded reads wait in the readers' queues.
+ * So one caller's loop (one read waiting at a time) and a few callers never
+ * leave the main thread (measured: splitting for 4–16 callers lost, the
+ * reader idling and waking between reads), and a flood settles where the
+ * main thread is just busy: past that, a deeper split only makes the
+ * offloaded reads wait in the reader's queue.
  * An offloaded read costs the main thread a fraction of an inline one (it
  * writes the request into the reader's ring and reads the answer back), and
  * the main thread takes the readers' answers between its own reads ({@link

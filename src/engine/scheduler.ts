@@ -167,7 +167,6 @@ export class Scheduler {
     }
   }
 
-  /** `first`: the first reader that can take it instead (a read the inline path offloaded: see inline-hybrid.ts). */
   /**
    * The reader a cheap read the inline path offloads now would start on at
    * once (see inline-hybrid.ts), or undefined: it would wait in a queue (behind
@@ -179,6 +178,7 @@ export class Scheduler {
     return this.#leastLoaded(undefined, false, true);
   }
 
+  /** `first`: the first reader that can take it instead (a read the inline path offloaded: see inline-hybrid.ts). */
   #leastLoaded(exclude: WorkerHandle | undefined, cancellable: boolean, first = false): WorkerHandle | undefined {
     let best: WorkerHandle | undefined;
     // A reader that has not answered for a while is inside something long that
