@@ -231,8 +231,12 @@ What each mechanism buys, switched off one at a time: [below](#what-each-mechani
   nearly every write wakes it (0.77 wake-ups per write), and its CPU per write is ~66 µs against
   better-sqlite3's ~20 µs on the main thread, most of it in the kernel (futex and scheduling on this
   VM, \`bench/thread-cpu.mjs --write-share 0.1\`); the main thread spends 14 µs per operation against
-  better-sqlite3's 12. Not tried yet: letting the idle writer serve offloaded reads (one busy thread
-  on the second core instead of two that take turns), a short spin before the writer sleeps. The
+  better-sqlite3's 12. Tried (throwaway builds, paired runs): the writer serving the offloaded
+  reads while it has room (one busy thread on the second core instead of two taking turns) raised
+  90/10 ×0.73 → ×0.89 and ×0.57 → ×0.69 but lowered 64 point reads in flight ×1.03 → ×0.97 and
+  ×0.87 → ×0.78 (5 and 7 repetitions): not built; a rule that sends reads to the writer only while
+  writes are in the mix is the next thing to measure. A worker polling its ring for 50 or 200 µs
+  before it sleeps lost (×0.75–0.76 against ×0.81, 5 repetitions). The
   page-cache reset that each commit causes on the other connections (WAL) is small here: the first
   read after a write takes ~4–5 µs more (better-sqlite3, two connections, any cache size from 20
   pages to 2 MB). \`mmap_size\` on the inline connection alone lost (its first reads fault their
