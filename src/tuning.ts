@@ -29,6 +29,8 @@ export const TUNING = Object.freeze({
   chunkBytes: number('chunkBytes', 256 * 1024),
   /** Hybrid execution: cheap reads go to the readers while the main thread has more than it can run inline (0 = every cheap read runs inline; see inline-hybrid.ts). */
   hybrid: Math.max(0, number('hybrid', 32)),
+  /** The writer takes the hybrid split's reads while a write was sent within this many ms (0 = never; see Scheduler.offloadTarget). */
+  writerMix: Math.max(0, number('writerMix', 5)),
   /** Small reads to readers travel through a shared-memory ring (0 = every request by postMessage). */
   ring: number('ring', 1) !== 0,
   /** The writer has a ring too (0 = the writer's requests all by postMessage; needs `ring`). */

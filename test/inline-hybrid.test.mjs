@@ -169,3 +169,46 @@ test('a reader\'s answers are taken between inline reads, without waiting for th
     if (attempt === 5) assert.fail('no offloaded read settled before the event loop turned');
   }
 });
+
+test('while writes are in the mix the writer takes the split\'s reads; with reads alone, a reader does', async (t) => {
+  // 5 ms turns: a write's answer is taken at the turn's end.
+  const { db, file, workers } = await setup(t, { inlineCap: 5 });
+  const expected = expectedRows(file);
+  await db.exec('CREATE TABLE w(id INTEGER PRIMARY KEY, n INTEGER NOT NULL)');
+  await db.run('INSERT INTO w VALUES (1, 0)');
+  const WRITE = 'UPDATE w SET n = n + 1 WHERE id = 1';
+  const seen = workers(READ).length;
+  const before = db.stats().inline.offloaded;
+  // 128 callers, one call in ten a write, until the writer has answered 500 reads.
+  let writes = 0;
+  let seed = 11;
+  const next = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff);
+  const byWriter = () => workers(READ).slice(seen).filter((w) => w === 'writer').length;
+  const deadline = performance.now() + 10_000;
+  await Promise.all(
+    Array.from({ length: 128 }, async () => {
+      while (byWriter() < 500 && performance.now() < deadline) {
+        if ((next() >> 16) % 10 === 0) {
+          await db.run(WRITE);
+          writes++;
+        } else {
+          const id = 1 + (next() % ROWS);
+          assert.deepEqual(await db.get(READ, [id]), expected[id - 1]);
+        }
+      }
+    }),
+  );
+  const mixed = workers(READ).slice(seen);
+  t.diagnostic(`${mixed.length} reads, ${writes} writes, ${db.stats().inline.offloaded - before} offloaded: ${byWriter()} to the writer, ${mixed.filter((w) => w.startsWith('reader')).length} to the reader`);
+  assert.ok(byWriter() >= 500, `the writer answered ${byWriter()} reads`);
+  // Every write landed once.
+  assert.deepEqual(await db.get('SELECT n FROM w'), { n: writes });
+  // Reads alone (no write for longer than the writer's window): the split goes to the reader again.
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const readsOnly = workers(READ).length;
+  const start = db.stats().inline.offloaded;
+  await flood(db, expected, { lanes: 128, until: () => db.stats().inline.offloaded - start >= 1000 });
+  const after = workers(READ).slice(readsOnly);
+  assert.equal(after.filter((w) => w === 'writer').length, 0);
+  assert.ok(after.filter((w) => w.startsWith('reader')).length >= 1000);
+});
