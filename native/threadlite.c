@@ -93,6 +93,9 @@ typedef struct Slot {
   Conn *conn;               /* its state, or NULL */
   napi_ref keep;            /* keeps the SharedArrayBuffer alive */
   napi_env env;             /* the environment that owns `keep` */
+  /* CPU-time clock (a clockid_t) of the thread that registered db, -1 when none;
+     read without the lock (see threadCpu). */
+  int clock;
 } Slot;
 
 static Slot slots[MAX_SLOTS];
@@ -184,6 +187,7 @@ static void on_connection_close(void *p) {
   if (c->slot->conn == c) {
     c->slot->db = NULL;
     c->slot->conn = NULL;
+    __atomic_store_n(&c->slot->clock, -1, __ATOMIC_SEQ_CST);
   }
   pthread_mutex_unlock(&lock);
   free_changes(c);
@@ -212,6 +216,11 @@ static void register_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   if (ok) {
     slot->db = db;
     slot->conn = conn;
+#ifdef __linux__
+    /* The registering thread is the one that runs this connection's statements. */
+    clockid_t clock;
+    if (pthread_getcpuclockid(pthread_self(), &clock) == 0) __atomic_store_n(&slot->clock, (int)clock, __ATOMIC_SEQ_CST);
+#endif
   }
   pthread_mutex_unlock(&lock);
   if (!ok) {
@@ -277,6 +286,7 @@ static napi_value allocate(napi_env env, napi_callback_info info) {
       slots[i].conn = NULL;
       slots[i].keep = keep;
       slots[i].env = env;
+      __atomic_store_n(&slots[i].clock, -1, __ATOMIC_SEQ_CST);
       found = i;
       break;
     }
@@ -381,6 +391,38 @@ static napi_value interrupt_all(napi_env env, napi_callback_info info) {
     running = interrupt_running();
   }
   return number(env, running);
+}
+
+/*
+ * threadCpu(slot) -> CPU time (ms) the thread that registered the slot's
+ * connection has run so far, or -1 (none bound, or not Linux). Read from
+ * another thread it is exact at the moment of the call (the kernel brings a
+ * running thread's count up to date), unlike /proc's schedstat, which lags
+ * by up to a scheduler tick. The inline watchdog uses it to tell a read that
+ * runs long from a main thread that is not running at all (see
+ * src/inline-watchdog.ts). Without the lock: the watchdog must never wait on
+ * a thread that holds it and is itself waiting for a CPU. A clock whose
+ * thread has ended fails (EINVAL) and reads as -1.
+ */
+static napi_value thread_cpu(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t index = argc < 1 ? -1 : arg_int(env, argv[0], -1);
+  double ms = -1;
+#ifdef __linux__
+  if (index >= 0 && index < MAX_SLOTS) {
+    /* A slot never allocated still has its zeroed clock (0 is CLOCK_REALTIME): ask `used` first. */
+    int clock = __atomic_load_n(&slots[index].used, __ATOMIC_SEQ_CST) ? __atomic_load_n(&slots[index].clock, __ATOMIC_SEQ_CST) : -1;
+    struct timespec ts;
+    if (clock != -1 && clock_gettime((clockid_t)clock, &ts) == 0) ms = (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+  }
+#else
+  (void)index;
+#endif
+  napi_value out;
+  napi_create_double(env, ms, &out);
+  return out;
 }
 
 /* registered(slot) -> whether a connection is bound to the slot. */
@@ -542,11 +584,12 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
     {"drainChanges", NULL, drain_changes, NULL, NULL, NULL, napi_default, NULL},
     {"setLimit", NULL, set_limit, NULL, NULL, NULL, napi_default, NULL},
     {"changeHooks", NULL, change_hooks, NULL, NULL, NULL, napi_default, NULL},
+    {"threadCpu", NULL, thread_cpu, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   napi_value version;
-  /* 2: trackChanges, drainChanges, setLimit, changeHooks. */
-  napi_create_int32(env, 2, &version);
+  /* 2: trackChanges, drainChanges, setLimit, changeHooks; 3: threadCpu. */
+  napi_create_int32(env, 3, &version);
   napi_set_named_property(env, exports, "version", version);
   return exports;
 }

@@ -21,7 +21,7 @@ const built = join(root, 'build', 'Release', 'threadlite.node');
 /** Whether the binary at `path` loads into this Node and is ours. */
 function loads(path) {
   try {
-    return createRequire(import.meta.url)(path).version === 2;
+    return createRequire(import.meta.url)(path).version === 3;
   } catch {
     return false;
   }

@@ -100,9 +100,9 @@ export interface OpenOptions {
   inlineReads?: number;
   /**
    * Hard cap in milliseconds on one inline read: a watchdog thread interrupts
-   * a main-thread read still running after this long (`sqlite3_interrupt`),
-   * the read runs again on a worker, and if the worker too spends at least
-   * the cap in it (the read is slow, not the main thread stalled), its SQL
+   * a main-thread read that has run this long (on Linux, CPU time: a preempted
+   * thread is not interrupted), the read runs again on a worker, and if the
+   * worker too spends at least the cap in it (the read is slow), its SQL
    * stays off the inline path for a while (100 ms, doubling up to a minute).
    * One event-loop turn may run inline reads for the same time: past it,
    * cheap reads wait for the next turn (after timers and I/O) and run inline

@@ -25,11 +25,13 @@ interface Addon {
   registered(slot: number): number;
   /** Connections in the process with the update hook installed (see src/worker/connection-settings.ts). */
   changeHooks(): number;
+  /** CPU time (ms) of the thread that registered the slot's connection, -1 if unknown (see native/threadlite.c). */
+  threadCpu(slot: number): number;
   version: number;
 }
 
-/** The library's `version` this code expects (2 added change tracking and limits); another is not loaded. @internal */
-export const NATIVE_VERSION = 2;
+/** The library's `version` this code expects (2 added change tracking and limits, 3 threadCpu); another is not loaded. @internal */
+export const NATIVE_VERSION = 3;
 
 /** The SQLite entry point of the library (`db.loadExtension(path, ENTRY_POINT)`). @internal */
 export const ENTRY_POINT = 'sqlite3_threadlite_init';
