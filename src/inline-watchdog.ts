@@ -25,10 +25,12 @@
  * look at it, and bounds what it had before (no more than the thread ran
  * since the look before, nor than the time since the read began). It
  * interrupts once the read has surely used the cap: the bound reaches it, and
- * either the first look came early (within a quarter of the cap: the bound is
- * tight) or the read ran half the cap since. The watchdog sleeps until a
- * read's deadline, so it may first see the next read late, with a loose
- * bound; then a read stopped for good runs 1.5 times the cap at most. Until
+ * either it is tight (the first look came within a quarter of the cap, or the
+ * thread ran without a break since the look before, so all along the read) or
+ * the read ran half the cap since. The watchdog sleeps until a read's
+ * deadline, so it may first see the next read late; with the thread
+ * preempted meanwhile, the bound is loose, and a read stopped for good then
+ * runs 1.5 times the cap at most. Until
  * sure, a main thread that is runnable (`R` in /proc) is left alone:
  * preempted, it is not what holds the loop, and stopping a cheap read there
  * would only throw it away to run again on a worker (whose re-run, if
@@ -89,12 +91,15 @@ function runnable() {
     return false;
   }
 }
-// The main thread's CPU time (ms; -1 without the clock) at the last look, and
-// what the read watchedSeq had at most when the watchdog first saw it.
+// The main thread's CPU time (ms; -1 without the clock) at the last look and
+// when that was; for the read watchedSeq, the clock at the first look, the
+// most CPU it can have had before, and whether that bound is tight.
 let lastCpu = -1;
+let lastAt = 0;
 let watchedSeq = 0;
 let watchedCpu = 0;
 let before = 0;
+let tight = false;
 parentPort.postMessage('ready');
 while (Atomics.load(cells, ${Cells.stop}) === 0) {
   const seq = Atomics.load(cells, ${Cells.current});
@@ -111,13 +116,20 @@ while (Atomics.load(cells, ${Cells.stop}) === 0) {
   const began = start[${START}];
   if (Atomics.load(cells, ${Cells.current}) !== seq) continue;
   const cpu = addon.threadCpu(slot);
+  const at = now();
   if (watchedSeq !== seq) {
     watchedSeq = seq;
     watchedCpu = cpu;
-    // Before this first look it ran no longer than the thread did since the last one, nor than it exists.
-    before = Math.min(lastCpu < 0 ? Infinity : cpu - lastCpu, now() - began);
+    // Before this first look it ran no longer than the thread did since the
+    // last one, nor than it exists. Tight if that is short, or if the thread
+    // ran all along since the last look (not preempted: it ran the read since
+    // it began, which was after that look).
+    const ran = lastCpu < 0 ? Infinity : cpu - lastCpu;
+    before = Math.min(ran, at - began);
+    tight = before <= cap / 4 || ran >= 0.9 * (at - lastAt);
   }
   lastCpu = cpu;
+  lastAt = at;
   const left = began + cap - now();
   if (left > 0) {
     // Wakes at the deadline, or at once if the main thread notifies (stop).
@@ -126,11 +138,10 @@ while (Atomics.load(cells, ${Cells.stop}) === 0) {
   }
   if (cpu >= 0) {
     // The CPU the read had: exactly what the thread ran since the first look,
-    // plus at most what it had before. Sure to have used the cap only if that bound
-    // is tight (the first look came early) or the read ran half the cap since.
+    // plus at most what it had before. Sure to have used the cap only if that
+    // bound is tight or the read ran half the cap since.
     const since = cpu - watchedCpu;
     const spent = before + since;
-    const tight = before <= cap / 4;
     if (!(spent >= cap && (tight || since >= cap / 2)) && runnable()) {
       // Runnable, so preempted or running: look again once the read could be sure to have used it
       // (an eighth of the cap at least: a preempted thread's clock may stand still for long).
