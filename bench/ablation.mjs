@@ -54,6 +54,7 @@ const GROUPS = [
     mechanisms: [
       { name: 'inline path for cheap reads (on by default, watchdog-capped)', driver: 'threadlite-no-inline', switch: '`inlineReads: 0`' },
       { name: 'hybrid execution: a reader takes cheap reads the main thread cannot run (a flood)', driver: 'threadlite:hybrid=0', switch: '`hybrid=0`' },
+      { name: 'the writer takes the split\'s reads while writes are in the mix', driver: 'threadlite:writerMix=0', switch: '`writerMix=0`' },
     ],
     rows: [
       { scenario: 'point-seq', key: 'latencyUs', label: 'point read latency, sequential', ratio: true },

@@ -5,6 +5,7 @@
  * idle writer can serve light reads), light reads go to the least loaded
  * reader, pipelined. An idle writer serves reads no reader can take.
  */
+import { availableParallelism } from 'node:os';
 import { TUNING } from '../tuning';
 import type { WorkerHandle } from '../worker-handle';
 import { isOffloaded } from '../inline-hybrid';
@@ -17,6 +18,8 @@ import type { Supervisor } from './supervisor';
 const PIPELINE_DEPTH = TUNING.pipelineDepth;
 /** A read known to cost less than this (ms) may run on an idle writer when every reader is busy. */
 const WRITER_READ_MS = 50;
+/** Heavy reads past which one more only shares the CPU (see the heavy-read dispatch). */
+const CORES = availableParallelism();
 /** A reader with calls in flight that has not answered for this long takes no more light reads. */
 const STALL_MS = 25;
 /** Writes sent to the writer within this long (ms) make it take the hybrid split's reads (see {@link Scheduler.offloadTarget}). */
@@ -127,11 +130,19 @@ export class Scheduler {
       if (busyHeavy >= heavySlots && !(light.length === 0 && this.writerCanServeRead())) {
         // Every heavy slot is taken and the idle reader is the only connection
         // left for light reads: only a read of unknown cost may try it (most
-        // are light; once one finishes, its twins queue as light). When an
-        // idle writer can serve light reads instead, a heavy read takes the
-        // reader: keeping it free would make the heavy read wait for the
-        // longest read in flight, however long that is, with a reader idle.
+        // are light; once one finishes, its twins queue as light).
         index = heavy.findIndex((job) => job.guessed);
+        if (index === -1) break;
+      } else if (busyHeavy >= heavySlots && busyHeavy >= CORES) {
+        // An idle writer serves light reads, so a heavy read may take the last
+        // reader rather than wait for the longest read in flight, however long
+        // that is, with a reader idle. But the heavy reads already fill the
+        // cores: one more only shares them (measured: four 250 ms GROUP BYs on
+        // 2 cores, three at a time, 5-10% less throughput than two at a time).
+        // So only a read expected to end well before every running one (in
+        // half their time left: estimates of one statement vary run to run).
+        const shortest = this.#shortestRemaining(readers);
+        index = heavy.findIndex((job) => 2 * job.estimate < shortest);
         if (index === -1) break;
       }
       this.#dispatch.send(this.#queues.take(heavy, index), idle);
@@ -175,6 +186,23 @@ export class Scheduler {
       if (isLeaseWaiter(item)) this.#dispatch.grant(item, reader);
       else this.#dispatch.send(item, reader);
     }
+  }
+
+  /**
+   * How long the running heavy reads have left at least (ms): each its
+   * estimate less the time it has run; past its estimate, by as much as it
+   * has overrun it (a read a little over its estimate is about to end, one at
+   * twice its estimate may take as long again: its length is unknown then).
+   */
+  #shortestRemaining(readers: readonly WorkerHandle[]): number {
+    const now = performance.now();
+    let shortest = Infinity;
+    for (const r of readers) {
+      if (r.heavy === 0) continue;
+      const ran = now - r.lastProgress;
+      shortest = Math.min(shortest, Math.abs(r.load - ran));
+    }
+    return shortest;
   }
 
   /**
