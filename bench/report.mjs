@@ -210,50 +210,62 @@ What each mechanism buys, switched off one at a time: [below](#what-each-mechani
   trip (two thread wake-ups, 25–100 µs or more on this VM). The throughput column moves more than
   the median: a read sent away (a refusal after runs over the budget, a re-run the watchdog caused)
   costs a round trip, and a fresh process reads its pages from the OS for its first second.
-- **64 in flight (×0.77–1.16 in the bench's fresh processes on 2026-12-01, ×1.08 in the run above; ×1.27–1.44 in a warm process; target ×1.1: met in some runs).**
+- **64 in flight (×0.91–1.05 in today's two full runs, hours apart: better-sqlite3's own figure moved from 80k to 61k q/s with the host's load; ×1.27–1.44 in a warm process; target ×1.1: not met in the bench).**
   Cheap reads start inline; once 32 or more wait at a turn's end, the hybrid split
   (\`src/inline-hybrid.ts\`) sends some to a reader, as many as keep the main thread just busy, packed
   onto one reader, and the main thread takes that reader's answers between its own reads. An
   offloaded read costs the main thread ~5 µs against ~14 µs inline (1M rows; \`bench/thread-cpu.mjs\`:
   main 8.0–11.3 µs per read overall, the reader 8.5–10.8 µs per read overall, 80–118k reads/s against
   better-sqlite3's 62–81k in the same rounds). It pays because on this machine (AMD EPYC, 2 vCPUs,
-  2026-12-01) two threads reading SQLite do not slow each other (\`bench/contention.mjs\`: ×0.82–1.04);
+  2026-12-01) two threads reading SQLite do not slow each other (\`bench/contention.mjs\`: ×0.79–1.07);
   on the Intel machine of earlier runs they slowed each other ×1.2–1.35 and every split lost (section
   "What a second core is worth here"). The bench's figure moves with the host's load: a trial is a
-  fresh process measured for 1.5 s after 0.2 s, and its first ~0.5 s (threads starting, code being
-  compiled, readers' caches cold) runs at a fraction of the steady rate; the same run's
-  \`hybrid=0\` trials measured ×0.81–0.86. The split's price is the tail: p99 4.7–9 ms against
-  2.1–2.3 ms without it in the bench (1.9–2.2 ms in a warm process), the offloaded reads waiting in
-  the reader's queue.
-- **90/10 read/write (×0.49–0.87 across today's runs; target ×1.0, not met).** The split moves
-  reads to the reader here too (paired runs: ×0.64–0.87 with it against ×0.61–0.69 without), but the
-  second core now carries the writer and the reader together, and the writer sleeps between writes:
-  nearly every write wakes it (0.77 wake-ups per write), and its CPU per write is ~66 µs against
-  better-sqlite3's ~20 µs on the main thread, most of it in the kernel (futex and scheduling on this
-  VM, \`bench/thread-cpu.mjs --write-share 0.1\`); the main thread spends 14 µs per operation against
-  better-sqlite3's 12. Tried (throwaway builds, paired runs): the writer serving the offloaded
-  reads while it has room (one busy thread on the second core instead of two taking turns) raised
-  90/10 ×0.73 → ×0.89 and ×0.57 → ×0.69 but lowered 64 point reads in flight ×1.03 → ×0.97 and
-  ×0.87 → ×0.78 (5 and 7 repetitions). Sending them to the writer only while writes are in the
-  mix (a write sent within the last 5 ms; a probe does not count) kept reads alone as they were and
-  measured 90/10 ×0.69 → ×0.88 (5 repetitions): the next thing to build, with a test that makes the
-  split start under a mixed load (in a 128-caller test with one write in ten, the split did not
-  start at all: callers waiting for their writes leave fewer than 32 waiting for a turn). A worker polling its ring for 50 or 200 µs
-  before it sleeps lost (×0.75–0.76 against ×0.81, 5 repetitions). The
-  page-cache reset that each commit causes on the other connections (WAL) is small here: the first
-  read after a write takes ~4–5 µs more (better-sqlite3, two connections, any cache size from 20
-  pages to 2 MB). \`mmap_size\` on the inline connection alone lost (its first reads fault their
-  pages in and run over the budget: 90/10 ×0.6 → ×0.4, 3 runs); on every connection it lost too.
+  fresh process measured for 1.5 s after 0.2 s, and its first ~0.5 s runs at a fraction of the steady
+  rate. That ramp is the connections' own, not the code's: JavaScript warmed on another database
+  for 0.6 s first left it as it was, better-sqlite3 alone takes ~150 ms to reach its steady
+  12 µs per read (its page cache filling), and each of threadlite's connections (inline, each reader)
+  fills its own. A fixed split depth (8–128 reads) lost to the feedback in a warm process (44–77k
+  against 113k reads/s). The split's price is the tail: p99 5–9 ms against 1.3–1.7 ms for
+  better-sqlite3 in the bench (1.9–2.2 ms in a warm process), the offloaded reads waiting in the
+  reader's queue.
+- **90/10 read/write (×0.83–1.02 across today's full runs, ×0.98 in the ablation, ×1.01 in a 5-repetition run; target ×1.0: met in some runs).**
+  While writes are in the mix (a write sent to the writer within the last 5 ms; a probe of an unknown
+  statement does not count) the *writer* takes the split's reads, not a reader: it is awake for the
+  writes anyway, and one busy thread on the second core replaced a writer and a reader taking turns,
+  each sleeping and waking the other (nearly every write woke the writer, ~66 µs of its CPU per
+  write, mostly in the kernel). Paired: ×0.72 → ×0.91 (5 repetitions), ×0.68 → ×0.98 in the ablation;
+  95–100k operations/s against better-sqlite3's 77k in a warm process; reads alone unchanged (they
+  still go to a reader: the writer taking them always had cost 64 in flight ×1.03 → ×0.97).
+  \`bench/thread-cpu.mjs --write-share 0.1\`: 66–67k operations/s against better-sqlite3's 64k, the
+  main thread 10.5 µs per operation (better-sqlite3 13.4 µs), the writer 10.7 µs; each is ~70 % busy
+  and sleeps about once per 10 operations: they still wait for each other at times. Tried and lost:
+  a worker polling its ring for 50 or 200 µs before it sleeps (×0.75–0.76 against ×0.81), the
+  writer limited to 4–16 offloaded reads in flight (84–108k against 96–107k with its full pipeline,
+  warm). The page-cache reset that each commit causes on the other connections (WAL) is small here:
+  the first read after a write takes ~4–5 µs more (better-sqlite3, two connections, any cache size
+  from 20 pages to 2 MB). \`mmap_size\` on the inline connection alone lost (its first reads fault
+  their pages in and run over the budget: 90/10 ×0.6 → ×0.4, 3 runs); on every connection it lost too.
 - **Single-row writes, 64 in flight (×0.58–0.88 across runs; no target).** Every write runs on the
   writer, which spends SQLite's own time and a little more per write (23–25 µs of CPU against
   ~20 µs for better-sqlite3 on the main thread, \`bench/thread-cpu.mjs\`); the main thread spends
   9–11 µs per write since small writes travel in the writer's request ring (15–19 µs by message).
-- **Heavy GROUP BY ×4 (×1.6–2.0).** Two cores, four 250 ms reads: the figure moves with the
-  machine's other load from run to run (the naive pool, one worker per core, measures the same).
-- **100k-row \`all()\` (×1.05–1.5 time; longest stall 16–34 ms, target 20 ms: met in some runs only).** Chunks arrive as
+- **Heavy GROUP BY ×4 (×1.99–2.27 in today's runs after the change below; ×1.74–1.84 before).** Two
+  cores, four 250 ms reads. With the writer idle to serve light reads, a heavy read may take the
+  reader otherwise kept free for them, so three ran at once on two cores: ×0.86–0.96 of the naive
+  pool's throughput (two at a time) in paired runs. Past the cores a heavy read now takes that
+  reader only if it is expected to end well before every running one (src/engine/scheduler.ts), so
+  reads of like cost wait for a core: ×0.99–1.02 of the naive pool (4 paired runs).
+- **100k-row \`all()\` (×0.84–1.12 time; longest stall 24–31 ms today, target 20 ms: met in earlier runs only).** Chunks arrive as
   the worker produces them and are deserialized one per task; what stalls the loop is V8's
   scavenger copying the rows that survive on the main thread (section "Bulk paths"). \`iterate()\`
-  avoids it; \`--max-semi-space-size\` trades it for more, shorter pauses.
+  avoids it; \`--max-semi-space-size\` trades it for more, shorter pauses. A route measured, not
+  built: a chunk's strings decoded as slices of one string made from the chunk's bytes (V8 makes a
+  substring of 13 or more characters a slice of its parent, and a chunk-sized parent lives in the
+  large-object space, never copied). In a main-thread simulation of the 100k rows (60 chunks, one
+  per task) the longest scavenge fell from 22–26 ms to 7–11 ms and the longest loop gap from 26–27
+  ms to 16–23 ms; a 14–21 ms mark-compact pause remains. It needs a row codec of its own for
+  \`all()\` chunks in place of structured clone (BLOBs, bigints, the row shapes), and a row kept alone
+  would keep its chunk's string alive.
 - **HTTP light route p99 while heavy runs (28–55 ms; target 10 ms, not met here by any server).** The
   floor is the machine's: with the light route answering *without the database*
   (\`HTTP_LIGHT_WITHOUT_DB=1\`, the heavy route still querying through threadlite) its p99 was 27–42 ms
