@@ -280,13 +280,14 @@ static napi_value allocate(napi_env env, napi_callback_info info) {
   pthread_mutex_lock(&lock);
   for (int32_t i = 0; i < MAX_SLOTS; i++) {
     if (!slots[i].used) {
-      slots[i].used = 1;
+      /* The clock first: threadCpu reads it as soon as `used` is set, without the lock. */
+      __atomic_store_n(&slots[i].clock, -1, __ATOMIC_SEQ_CST);
+      __atomic_store_n(&slots[i].used, 1, __ATOMIC_SEQ_CST);
       slots[i].current = (int32_t *)data + index;
       slots[i].db = NULL;
       slots[i].conn = NULL;
       slots[i].keep = keep;
       slots[i].env = env;
-      __atomic_store_n(&slots[i].clock, -1, __ATOMIC_SEQ_CST);
       found = i;
       break;
     }

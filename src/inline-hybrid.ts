@@ -22,7 +22,8 @@
  * A read goes to the readers only while one of them can take it at once (ready,
  * not held by a transaction or snapshot, no heavy read in flight or waiting,
  * pipeline not full; the scheduler decides: `Scheduler.offloadTarget`): a cheap
- * read never queues behind a report. And it goes to the first such reader, not
+ * read never queues behind a report. While writes are in the mix the writer
+ * takes them instead, on the same terms: it is awake for the writes anyway. And it goes to the first such reader, not
  * the least loaded ({@link isOffloaded}): one reader kept busy
  * with a deep queue instead of all of them half busy, each waking and sleeping
  * and, past the machine's cores, preempting the others with reads in its queue

@@ -30,11 +30,11 @@
  * the read ran half the cap since. The watchdog sleeps until a read's
  * deadline, so it may first see the next read late; with the thread
  * preempted meanwhile, the bound is loose, and a read stopped for good then
- * runs 1.5 times the cap at most. Until
- * sure, a main thread that is runnable (`R` in /proc) is left alone:
- * preempted, it is not what holds the loop, and stopping a cheap read there
- * would only throw it away to run again on a worker (whose re-run, if
- * preempted too, takes the SQL off the inline path for a while). A thread
+ * runs 1.5 times the cap at most. Until sure, a main thread that is runnable
+ * (`R` in /proc) is left alone: preempted, it is not what holds the loop, and
+ * stopping a cheap read there would only throw it away to run again on a
+ * worker (whose re-run, if preempted too, takes the SQL off the inline path
+ * for a while). A thread
  * that waits inside the read (disk I/O, a lock) is interrupted at the
  * deadline, as everywhere without the clock. Measured on 2 cores, 64 reads in
  * flight, one in ten a write: 13–24 interrupts in a fresh process's first

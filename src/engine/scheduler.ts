@@ -3,7 +3,9 @@
  * writer in order. Reads go to readers, cost-aware: a read that may be heavy
  * waits for an idle reader (and heavy reads hold every reader only while an
  * idle writer can serve light reads), light reads go to the least loaded
- * reader, pipelined. An idle writer serves reads no reader can take.
+ * reader, pipelined. An idle writer serves reads no reader can take, and
+ * while writes are in the mix it takes the reads the inline path offloads
+ * (see inline-hybrid.ts).
  */
 import { availableParallelism } from 'node:os';
 import { TUNING } from '../tuning';
@@ -221,9 +223,10 @@ export class Scheduler {
    * mix, it is awake for them anyway, and one busy thread on the second core
    * beats a writer and a reader waking each other (measured, 64 in flight, one
    * call in ten a write: x0.72 -> x0.91 of better-sqlite3 in the benchmark,
-   * 65-80k -> 95-100k calls/s in a warm process). Reads alone keep going to a
-   * reader (there, the same lost: the writer's queue is where writes wait).
-   * A probe counts as no write: it may be a read of unknown route.
+   * 65-80k -> 95-100k calls/s in a warm process). With reads alone they keep
+   * going to a reader: the writer taking them always lost there (64 in
+   * flight x1.03 -> x0.97). A probe counts as no write: it may be a read of
+   * unknown route.
    */
   #writerTakesOffload(): boolean {
     const w = this.#workers.writer;
