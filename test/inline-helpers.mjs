@@ -4,13 +4,22 @@
 import assert from 'node:assert/strict';
 import diagnosticsChannel from 'node:diagnostics_channel';
 
-/** Records which connection answered each query (from the tracing channel); returns a lookup by SQL. */
-export function watchWorkers(t) {
+/**
+ * Records which connection answered each query, from the tracing channel: `seen` fills with
+ * [sql, worker] pairs as queries settle; `stop()` unsubscribes. Child-process fixtures use it too.
+ */
+export function traceWorkers() {
   const seen = [];
   const handlers = { start() {}, end() {}, asyncStart() {}, error() {}, asyncEnd: (trace) => seen.push([trace.sql, trace.worker]) };
   const channel = diagnosticsChannel.tracingChannel('threadlite:query');
   channel.subscribe(handlers);
-  t.after(() => channel.unsubscribe(handlers));
+  return { seen, stop: () => channel.unsubscribe(handlers) };
+}
+
+/** {@link traceWorkers} for a test (unsubscribed after it); returns a lookup by SQL. */
+export function watchWorkers(t) {
+  const { seen, stop } = traceWorkers();
+  t.after(stop);
   return (sql) => seen.filter(([s]) => s === sql).map(([, w]) => w);
 }
 
