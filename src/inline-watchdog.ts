@@ -26,8 +26,9 @@
  * since the look before, nor than the time since the read began). It
  * interrupts once the read has surely used the cap: the bound reaches it, and
  * either it is tight (the first look came within a quarter of the cap, or the
- * thread ran without a break since the look before, so all along the read) or
- * the read ran half the cap since. The watchdog sleeps until a read's
+ * thread ran without a break since the look before and runs on since the
+ * first: then it runs the read, and did before) or the read ran half the cap
+ * since. The watchdog sleeps until a read's
  * deadline, so it may first see the next read late; with the thread
  * preempted meanwhile, the bound is loose, and a read stopped for good then
  * runs 1.5 times the cap at most. Until sure, a main thread that is runnable
@@ -92,14 +93,16 @@ function runnable() {
   }
 }
 // The main thread's CPU time (ms; -1 without the clock) at the last look and
-// when that was; for the read watchedSeq, the clock at the first look, the
-// most CPU it can have had before, and whether that bound is tight.
+// when that was; for the read watchedSeq, the clock and the time at the first
+// look, the most CPU it can have had before, and whether the thread ran
+// without a break from the look before to that first one.
 let lastCpu = -1;
 let lastAt = 0;
 let watchedSeq = 0;
 let watchedCpu = 0;
+let watchedAt = 0;
 let before = 0;
-let tight = false;
+let unbroken = false;
 parentPort.postMessage('ready');
 while (Atomics.load(cells, ${Cells.stop}) === 0) {
   const seq = Atomics.load(cells, ${Cells.current});
@@ -120,13 +123,12 @@ while (Atomics.load(cells, ${Cells.stop}) === 0) {
   if (watchedSeq !== seq) {
     watchedSeq = seq;
     watchedCpu = cpu;
+    watchedAt = at;
     // Before this first look it ran no longer than the thread did since the
-    // last one, nor than it exists. Tight if that is short, or if the thread
-    // ran all along since the last look (not preempted: it ran the read since
-    // it began, which was after that look).
+    // last one, nor than it exists.
     const ran = lastCpu < 0 ? Infinity : cpu - lastCpu;
     before = Math.min(ran, at - began);
-    tight = before <= cap / 4 || ran >= 0.9 * (at - lastAt);
+    unbroken = ran >= 0.9 * (at - lastAt);
   }
   lastCpu = cpu;
   lastAt = at;
@@ -139,9 +141,13 @@ while (Atomics.load(cells, ${Cells.stop}) === 0) {
   if (cpu >= 0) {
     // The CPU the read had: exactly what the thread ran since the first look,
     // plus at most what it had before. Sure to have used the cap only if that
-    // bound is tight or the read ran half the cap since.
+    // bound is tight (the first look came early; or the thread ran without a
+    // break until it and has run at least half the time since, so it runs
+    // the read and did before) or the read ran half the cap since.
     const since = cpu - watchedCpu;
     const spent = before + since;
+    const watched = at - watchedAt;
+    const tight = before <= cap / 4 || (unbroken && watched >= cap / 8 && since >= watched / 2);
     if (!(spent >= cap && (tight || since >= cap / 2)) && runnable()) {
       // Runnable, so preempted or running: look again once the read could be sure to have used it
       // (an eighth of the cap at least: a preempted thread's clock may stand still for long).

@@ -42,8 +42,9 @@ test('a cheap inline read preempted in the middle is not interrupted: it finishe
 });
 
 test('a read that keeps the main thread busy past the cap is interrupted even while the thread is starved', { skip: !linux && 'Linux only' }, async (t) => {
-  // 5 ms of the thread's own CPU per read, with the thread getting little CPU: hundreds of ms each.
-  const { interrupted, results } = await run(tempFile(t), 5, 4);
+  // 10 ms of the thread's own CPU per read (five times the cap: room for a watchdog that first sees
+  // the read late), with the thread getting little CPU: hundreds of ms each.
+  const { interrupted, results } = await run(tempFile(t), 10, 4);
   assert.ok(results.every((r) => r.ok), 'every read returned its row');
   assert.equal(interrupted, 4);
   // Re-run on a worker, which answered.
