@@ -149,9 +149,12 @@ while (Atomics.load(cells, ${Cells.stop}) === 0) {
     const watched = at - watchedAt;
     const tight = before <= cap / 4 || (unbroken && watched >= cap / 8 && since >= watched / 2);
     if (!(spent >= cap && (tight || since >= cap / 2)) && runnable()) {
-      // Runnable, so preempted or running: look again once the read could be sure to have used it
-      // (an eighth of the cap at least: a preempted thread's clock may stand still for long).
-      Atomics.wait(cells, ${Cells.current}, seq, Math.max(cap / 8, cap - spent, tight ? 0 : cap / 2 - since));
+      // Runnable, so preempted or running: look again once the read could be
+      // sure to have used it (an eighth of the cap at least: a preempted
+      // thread's clock may stand still for long; no more than that while an
+      // unbroken run may show itself).
+      const sure = tight || unbroken ? 0 : cap / 2 - since;
+      Atomics.wait(cells, ${Cells.current}, seq, Math.max(cap / 8, cap - spent, sure));
       continue;
     }
   }
