@@ -2,9 +2,10 @@
 // inline, some go to a reader. These tests prove the mechanism, not its speed (that is
 // docs/benchmark.md): a flood is split and every read still returns better-sqlite3's row; one
 // caller's loop and a few callers never leave the main thread; offloaded reads pack onto one
-// reader; none queues behind a reader's long read; the split ends when the flood does; and the
-// reader's answers settle within the event-loop turn (taken by the drain each send does, or by the
-// poll before each inline read: the test cannot tell which, it proves the turn is not waited for).
+// reader; none queues behind a reader's long read; while writes are in the mix the writer takes
+// them instead; the split ends when the flood does; and the reader's answers settle within the
+// event-loop turn (taken by the drain each send does, or by the poll before each inline read: the
+// test cannot tell which, it proves the turn is not waited for).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
@@ -206,9 +207,10 @@ test('while writes are in the mix the writer takes the split\'s reads; with read
   // Reads alone (no write for longer than the writer's window): the split goes to the reader again.
   await new Promise((resolve) => setTimeout(resolve, 20));
   const readsOnly = workers(READ).length;
-  const start = db.stats().inline.offloaded;
+  const { offloaded: start, interrupted } = db.stats().inline;
   await flood(db, expected, { lanes: 128, until: () => db.stats().inline.offloaded - start >= 1000 });
   const after = workers(READ).slice(readsOnly);
-  assert.equal(after.filter((w) => w === 'writer').length, 0);
+  // None offloaded to the writer; a read the watchdog stopped is re-run wherever the pool has room.
+  assert.ok(after.filter((w) => w === 'writer').length <= db.stats().inline.interrupted - interrupted, after.filter((w) => w === 'writer').length);
   assert.ok(after.filter((w) => w.startsWith('reader')).length >= 1000);
 });
