@@ -23,12 +23,13 @@
  * not held by a transaction or snapshot, no heavy read in flight or waiting,
  * pipeline not full; the scheduler decides: `Scheduler.offloadTarget`): a cheap
  * read never queues behind a report. While writes are in the mix the writer
- * takes them instead, on the same terms: it is awake for the writes anyway. And it goes to the first such reader, not
- * the least loaded ({@link isOffloaded}): one reader kept busy
- * with a deep queue instead of all of them half busy, each waking and sleeping
- * and, past the machine's cores, preempting the others with reads in its queue
- * (measured, 64 in flight on 2 cores: p99 1.9 ms with the split on one reader,
- * 3.6 ms spread over three, at the same throughput).
+ * takes them instead, on the same terms: it is awake for the writes anyway.
+ * And a read goes to the first such reader, not the least loaded ({@link
+ * isOffloaded}): one reader kept busy with a deep queue instead of all of
+ * them half busy, each waking and sleeping and, past the machine's cores,
+ * preempting the others with reads in its queue (measured, 64 in flight on 2
+ * cores: p99 1.9 ms with the split on one reader, 3.6 ms spread over three, at
+ * the same throughput).
  * `THREADLITE_TUNING=hybrid=0` switches the split off (the benchmark's ablation).
  */
 import { TUNING } from './tuning';

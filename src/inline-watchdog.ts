@@ -28,16 +28,14 @@
  * either it is tight (the first look came within a quarter of the cap, or the
  * thread ran without a break since the look before and runs on since the
  * first: then it runs the read, and did before) or the read ran half the cap
- * since. The watchdog sleeps until a read's
- * deadline, so it may first see the next read late; with the thread
- * preempted meanwhile, the bound is loose, and a read stopped for good then
- * runs 1.5 times the cap at most. Until sure, a main thread that is runnable
- * (`R` in /proc) is left alone: preempted, it is not what holds the loop, and
- * stopping a cheap read there would only throw it away to run again on a
- * worker (whose re-run, if preempted too, takes the SQL off the inline path
- * for a while). A thread
- * that waits inside the read (disk I/O, a lock) is interrupted at the
- * deadline, as everywhere without the clock. Measured on 2 cores, 64 reads in
+ * since. The watchdog sleeps until a read's deadline, so it may first see the
+ * next read late; with the thread preempted meanwhile, the bound is loose, and
+ * a read stopped for good then runs 1.5 times the cap at most. Until sure, a
+ * main thread that is runnable (`R` in /proc) is left alone: preempted, it is
+ * not what holds the loop, and stopping a cheap read there would only throw it
+ * away to run again on a worker (whose re-run, if preempted too, takes the SQL
+ * off the inline path for a while). A thread that waits inside the read (disk
+ * I/O, a lock) is interrupted at the deadline, as everywhere without the clock. Measured on 2 cores, 64 reads in
  * flight, one in ten a write: 13–24 interrupts in a fresh process's first
  * second before, nearly all of a main thread that was runnable and had not
  * run for the last 0.25 ms; 3–6 after. A read resumed after a long preemption
@@ -132,7 +130,7 @@ while (Atomics.load(cells, ${Cells.stop}) === 0) {
   }
   lastCpu = cpu;
   lastAt = at;
-  const left = began + cap - now();
+  const left = began + cap - at;
   if (left > 0) {
     // Wakes at the deadline, or at once if the main thread notifies (stop).
     Atomics.wait(cells, ${Cells.current}, seq, left);

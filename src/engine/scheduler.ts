@@ -65,15 +65,13 @@ export class Scheduler {
 
   /** Whether the writer could take a plain read now (it sees the same committed state). */
   writerCanServeRead(): boolean {
+    return this.#writerOpenToReads() && this.#workers.writer.inflight === 0;
+  }
+
+  /** Whether a read may go to the writer at all: ready, not held by a transaction, no write waiting, not given up. */
+  #writerOpenToReads(): boolean {
     const w = this.#workers.writer;
-    return (
-      w.state === 'ready' &&
-      !w.leased &&
-      !w.inTransaction &&
-      w.inflight === 0 &&
-      this.#queues.write.length === 0 &&
-      this.#workers.writerFailure === undefined
-    );
+    return w.state === 'ready' && !w.leased && !w.inTransaction && this.#queues.write.length === 0 && this.#workers.writerFailure === undefined;
   }
 
   #pumpWriter(): void {
@@ -230,16 +228,7 @@ export class Scheduler {
    */
   #writerTakesOffload(): boolean {
     const w = this.#workers.writer;
-    return (
-      performance.now() - this.#lastWrite < WRITE_MIX_MS &&
-      w.state === 'ready' &&
-      !w.leased &&
-      !w.inTransaction &&
-      w.heavy === 0 &&
-      w.inflight < PIPELINE_DEPTH &&
-      this.#queues.write.length === 0 &&
-      this.#workers.writerFailure === undefined
-    );
+    return performance.now() - this.#lastWrite < WRITE_MIX_MS && this.#writerOpenToReads() && w.heavy === 0 && w.inflight < PIPELINE_DEPTH;
   }
 
   /** `first`: the first reader that can take it instead (a read the inline path offloaded: see inline-hybrid.ts). */
