@@ -48,6 +48,8 @@ export interface WorkerConfig {
   native: { path: string; entryPoint: string; slot: number } | undefined;
   /** A reader's request ring (src/ring-protocol.ts), when small reads travel through shared memory. */
   ring?: SharedArrayBuffer;
+  /** Where chunks of large results go ({@link RowsMessage}); the main thread takes them one per turn. */
+  rowsPort: MessagePort;
 }
 
 /** Indexes into the worker's shared Int32 cells. @internal */
@@ -307,13 +309,19 @@ export interface ResponseMessage {
 
 /**
  * A chunk of a large `all()` result, posted by the worker ahead of the
- * request's answer (see src/worker/row-stream.ts). The main thread keeps the
- * chunks with the request and hands them over with the answer
- * ({@link RowsPayload.before}), or drops them if the request fails.
+ * request's answer (see src/worker/row-stream.ts) on its chunk port
+ * ({@link WorkerConfig.rowsPort}), with a {@link RowsNotice} on its own port
+ * right after. The main thread keeps the chunks with the request and hands
+ * them over with the answer ({@link RowsPayload.before}), or drops them if
+ * the request fails.
  * @internal
  */
 export interface RowsMessage {
-  type: 'rows';
   id: number;
   payload: RowsPayload;
+}
+
+/** Tells the main thread that one more chunk waits on the chunk port (see src/rows-inbox.ts). @internal */
+export interface RowsNotice {
+  type: 'rows';
 }

@@ -27,6 +27,8 @@ export const TUNING = Object.freeze({
   coalesce: number('coalesce', 1) !== 0,
   /** Bytes per chunk of a large `all()` result (0 = the whole result in one message). */
   chunkBytes: number('chunkBytes', 256 * 1024),
+  /** Collect the young generation between a large result's chunks once it holds this many bytes (0 = leave it to V8; see young-gc.ts). */
+  youngGcBytes: Math.max(0, number('youngGc', 2 * 1024 * 1024)),
   /** Hybrid execution: cheap reads go to the readers while the main thread has more than it can run inline (0 = every cheap read runs inline; see inline-hybrid.ts). */
   hybrid: Math.max(0, number('hybrid', 32)),
   /** The writer takes the hybrid split's reads while a write was sent within this many ms (0 = never; see Scheduler.offloadTarget). */

@@ -6,19 +6,10 @@ import { Worker } from 'node:worker_threads';
 import { deserializeError, serializeError } from './errors';
 import { ENTRY_POINT, InterruptSlot, nativeStatus, warnNativeOnce } from './native/interrupt';
 import { type CancelOutcome, CancelSet } from './cancel-set';
-import {
-  CELL_COUNT,
-  Cell,
-  type Request,
-  type Response,
-  type ResponseMessage,
-  type RowsMessage,
-  type RowsPayload,
-  type StartupMessage,
-  type WorkerConfig,
-} from './protocol';
+import { CELL_COUNT, Cell, type Request, type Response, type ResponseMessage, type RowsNotice, type StartupMessage, type WorkerConfig } from './protocol';
 import { SETTINGS_CELLS } from './settings-protocol';
-import { attachRows, keepRows } from './streamed-rows';
+import { attachRows } from './streamed-rows';
+import { RowsInbox } from './rows-inbox';
 import { type Dispatch, InflightList } from './inflight';
 import { Outbox } from './outbox';
 import { RequestRing } from './request-ring';
@@ -86,6 +77,8 @@ export class WorkerHandle {
   /** Small statements travel through shared memory (see request-ring.ts). */
   readonly ring: RequestRing | undefined;
   readonly #inflight: InflightList;
+  /** Chunks of large results, taken one per turn; answers wait behind them. */
+  readonly #rows: RowsInbox;
   /** Requests sent to this worker so far: the next one's place in its order. */
   #seq = 0;
   readonly #outbox = new Outbox();
@@ -96,7 +89,7 @@ export class WorkerHandle {
   /** Set once `onExit` has been called (by the real exit, or earlier by `detach`). */
   #reported = false;
 
-  constructor(role: 'writer' | 'reader', slot: number, config: Omit<WorkerConfig, 'role' | 'cells' | 'native'>, path: string, resourceLimits?: object) {
+  constructor(role: 'writer' | 'reader', slot: number, config: Omit<WorkerConfig, 'role' | 'cells' | 'native' | 'rowsPort'>, path: string, resourceLimits?: object) {
     this.role = role;
     this.slot = slot;
     const cells = new SharedArrayBuffer((CELL_COUNT + SETTINGS_CELLS) * Int32Array.BYTES_PER_ELEMENT);
@@ -105,6 +98,7 @@ export class WorkerHandle {
     this.#cancelSet = new CancelSet(this.#cells);
     this.ring = TUNING.ring && (role === 'reader' || TUNING.writerRing) ? new RequestRing() : undefined;
     this.#inflight = new InflightList(this.ring, (dispatch, response) => this.#deliver(dispatch, response));
+    this.#rows = new RowsInbox(() => this.pending(), (responses) => this.#onResponses(responses));
     const native = nativeStatus();
     this.#slot = InterruptSlot.allocate(this.#cells, Cell.current);
     const workerData: WorkerConfig = {
@@ -112,12 +106,13 @@ export class WorkerHandle {
       role,
       cells,
       native: native.available && this.#slot !== undefined ? { path: native.path, entryPoint: ENTRY_POINT, slot: this.#slot.slot } : undefined,
+      rowsPort: this.#rows.workerPort,
     };
     if (this.ring !== undefined) workerData.ring = this.ring.buffer;
     // Referenced while it starts, so a process awaiting open() cannot exit
     // before open() settles; unreferenced once ready (an idle pool must not
     // keep the process alive) and referenced again while work is in flight.
-    this.#worker = new Worker(path, { workerData, resourceLimits, stdout: false, stderr: false });
+    this.#worker = new Worker(path, { workerData, resourceLimits, stdout: false, stderr: false, transferList: [this.#rows.workerPort] });
     this.threadId = this.#worker.threadId;
     // The slot outlives the connection's close (its destructor unbinds it) and is freed with the thread.
     this.gone = new Promise<void>((resolve) => this.#worker.once('exit', () => resolve())).then(() => this.#slot?.release());
@@ -130,7 +125,7 @@ export class WorkerHandle {
           this.interruptible = message.interruptible && this.#slot !== undefined;
           if (message.nativeError !== undefined) warnNativeOnce(`the worker could not load threadlite's native library: ${message.nativeError}`);
           this.readyAt = Date.now();
-          this.#worker.on('message', (m: ResponseMessage | RowsMessage) => (m.type === 'rows' ? keepRows(this.pending(), m) : this.#onResponses(m.responses)));
+          this.#worker.on('message', (m: ResponseMessage | RowsNotice) => (m.type === 'rows' ? this.#rows.notice() : this.#rows.answers(m.responses)));
           // After the listener: adding a 'message' listener refs the worker's port again.
           if (!this.#refed) this.#worker.unref();
           resolve();
@@ -329,8 +324,12 @@ export class WorkerHandle {
     if (this.#reported) return;
     this.#reported = true;
     const wasReady = this.state === 'ready';
-    // Answers the worker gave in its ring before it went are its truth.
-    if (wasReady) this.#inflight.drainRing();
+    // Answers the worker gave (held behind chunks, or in its ring) before it went are its truth.
+    if (wasReady) {
+      this.#rows.drain();
+      this.#inflight.drainRing();
+    }
+    this.#rows.close();
     this.state = 'exited';
     const answered = this.#inflight.answered;
     const pending = this.#inflight.clear();

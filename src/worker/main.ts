@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { serializeError } from '../errors';
-import { Cell, type Request, type Response, type RowsMessage, type RowsPayload, type StartupMessage, type WorkerConfig } from '../protocol';
+import { Cell, type Request, type Response, type RowsMessage, type RowsNotice, type RowsPayload, type StartupMessage, type WorkerConfig } from '../protocol';
 import { TUNING } from '../tuning';
 import { Connection } from './connection';
 import { WorkerSettings } from './connection-settings';
@@ -35,11 +35,14 @@ async function start(): Promise<void> {
     post(pending);
     pending = [];
   };
-  // Chunks of a large result go at once, after the answers already computed:
-  // the main thread then meets every message in the order it was produced.
+  // Chunks of a large result go at once, after the answers already computed,
+  // each on the chunk port and then noticed on this one: the main thread
+  // meets every message in the order it was produced, and takes the chunks
+  // one per turn (src/rows-inbox.ts).
   const postRows = (id: number, payload: RowsPayload) => {
     flush();
-    port?.postMessage({ type: 'rows', id, payload } satisfies RowsMessage);
+    config.rowsPort.postMessage({ id, payload } satisfies RowsMessage);
+    port?.postMessage({ type: 'rows' } satisfies RowsNotice);
   };
   let connection: Connection;
   try {
