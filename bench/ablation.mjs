@@ -43,7 +43,10 @@ const GROUPS = [
   },
   {
     scenarios: ['all-100k'],
-    mechanisms: [{ name: 'chunked transfer of large `all()` results', driver: 'threadlite:chunkBytes=0', switch: '`chunkBytes=0`' }],
+    mechanisms: [
+      { name: 'chunked transfer of large `all()` results', driver: 'threadlite:chunkBytes=0', switch: '`chunkBytes=0`' },
+      { name: 'young-generation collections in steps between chunks', driver: 'threadlite:youngGc=0', switch: '`youngGc=0`' },
+    ],
     rows: [
       { scenario: 'all-100k', key: 'lagMaxMs', label: '100k-row `all()`: longest main-thread stall', unit: 'ms' },
       { scenario: 'all-100k', key: 'timeMs', label: '100k-row `all()`: time', ratio: true },
