@@ -54,3 +54,24 @@ test('a heavy read much shorter than what the running ones have left takes the l
   gate.release();
   assert.equal((await Promise.all(long)).length, CORES);
 });
+
+test('twins of a statement still being measured leave the last reader to a statement not seen yet', async (t) => {
+  // Three readers: two may hold heavy reads, the third is kept for light ones.
+  const { db, gate } = await openGated(t, { readers: 3 });
+  await db.exec('CREATE TABLE t(x); INSERT INTO t VALUES (42)');
+  await Promise.all(Array.from({ length: 6 }, () => db.get('SELECT count(*) FROM t')));
+  // Three calls of one statement never seen: each blocks until the gate opens.
+  const blocked = 'SELECT rel_block() AS b, rel_role() AS role';
+  const twins = Promise.all([db.get(blocked), db.get(blocked), db.get(blocked)]);
+  await gate.waitEntered(2, { describe: () => JSON.stringify(db.stats()) });
+  // A statement not seen yet, while two twins run and the third waits: it
+  // takes the last reader (the old rule gave that reader to the third twin,
+  // and this read waited for the gate).
+  const light = db.get('SELECT x FROM t WHERE x > ?', [0]);
+  const outcome = await Promise.race([light, new Promise((resolve) => setTimeout(() => resolve('still waiting'), 10_000).unref())]);
+  assert.deepEqual(outcome, { x: 42 });
+  assert.equal(gate.entered, 2, 'the third twin waited for the first two');
+  gate.release();
+  const rows = await twins;
+  assert.ok(rows.every((r) => r.b === 1 && r.role === 'reader'));
+});

@@ -21,8 +21,8 @@ export class CostModel {
   readonly #costs = new Map<string, number>();
   /** Each statement's last observed cost (what {@link lightest} needs). */
   readonly #latest = new Map<string, number>();
-  /** Set when a statement's first cost was light: queued guesses may be light too. */
-  learnedLight = false;
+  /** Set when a statement's cost became known: reads queued as guesses may now be known (see the scheduler). */
+  learned = false;
 
   /** The running estimate of a statement's milliseconds on a worker, if it has run. */
   costOf(sql: string): number | undefined {
@@ -56,6 +56,7 @@ export class CostModel {
       // Cut short: its time is a lower bound of the statement's cost, not a run (and not its `lightest`).
       const old = this.#costs.get(sql);
       if (old === undefined || response.cost > old) this.#costs.set(sql, response.cost);
+      if (old === undefined) this.learned = true;
     } else if (!(response.ok && response.bounced === true) && request.op !== 'describe') {
       if (this.#costs.size >= MAX_TRACKED_SQL) {
         this.#costs.clear();
@@ -65,7 +66,7 @@ export class CostModel {
       const cost = old === undefined ? response.cost : old + COST_SMOOTHING * (response.cost - old);
       this.#costs.set(sql, cost);
       this.#latest.set(sql, response.cost);
-      if (old === undefined && cost < HEAVY_MS) this.learnedLight = true;
+      if (old === undefined) this.learned = true;
     }
     if (response.readerSafe !== undefined) {
       if (this.#routes.size >= MAX_TRACKED_SQL) this.#routes.clear();

@@ -46,9 +46,9 @@ export interface Job extends Dispatch {
   readonly pinned: WorkerHandle | undefined;
   /** Waits for an idle reader (cleared if its statement turns out light while it waits). */
   heavy: boolean;
-  /** Heavy only because its cost is not known yet. */
-  readonly guessed: boolean;
-  readonly estimate: number;
+  /** Heavy only because its cost is not known yet (cleared, with `estimate` set, once it is). */
+  guessed: boolean;
+  estimate: number;
   /** Has a signal or timeout (without interrupt it runs alone on its worker: see the scheduler). */
   cancellable: boolean;
   worker: WorkerHandle | undefined;
