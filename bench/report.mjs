@@ -210,7 +210,7 @@ What each mechanism buys, switched off one at a time: [below](#what-each-mechani
   trip (two thread wake-ups, 25–100 µs or more on this VM). The throughput column moves more than
   the median: a read sent away (a refusal after runs over the budget, a re-run the watchdog caused)
   costs a round trip, and a fresh process reads its pages from the OS for its first second.
-- **64 in flight (×0.91–1.05 in today's two full runs, hours apart: better-sqlite3's own figure moved from 80k to 61k q/s with the host's load; ×1.27–1.44 in a warm process; target ×1.1: not met in the bench).**
+- **64 in flight (×0.91–1.05 in the full runs of 2026-12-01, ×0.94 in this one; better-sqlite3's own figure moved from 61k to 81k q/s with the host's load; ×1.27–1.44 in a warm process; target ×1.1: not met in the bench).**
   Cheap reads start inline; once 32 or more wait at a turn's end, the hybrid split
   (\`src/inline-hybrid.ts\`) sends some to a reader, as many as keep the main thread just busy, packed
   onto one reader, and the main thread takes that reader's answers between its own reads. An
@@ -228,7 +228,7 @@ What each mechanism buys, switched off one at a time: [below](#what-each-mechani
   against 113k reads/s). The split's price is the tail: p99 5–9 ms against 1.3–1.7 ms for
   better-sqlite3 in the bench (1.9–2.2 ms in a warm process), the offloaded reads waiting in the
   reader's queue.
-- **90/10 read/write (×0.83–1.02 across today's full runs, ×0.98 in the ablation, ×1.01 in a 5-repetition run; target ×1.0: met in some runs).**
+- **90/10 read/write (×0.81–1.02 across the full runs of 2026-12-01, ×0.98 in an ablation, ×1.01 in a 5-repetition run; target ×1.0: met in some runs).**
   While writes are in the mix (a write sent to the writer within the last 5 ms; a probe of an unknown
   statement does not count) the *writer* takes the split's reads, not a reader: it is awake for the
   writes anyway, and one busy thread on the second core replaced a writer and a reader taking turns,
@@ -249,30 +249,41 @@ What each mechanism buys, switched off one at a time: [below](#what-each-mechani
   writer, which spends SQLite's own time and a little more per write (23–25 µs of CPU against
   ~20 µs for better-sqlite3 on the main thread, \`bench/thread-cpu.mjs\`); the main thread spends
   9–11 µs per write since small writes travel in the writer's request ring (15–19 µs by message).
-- **Heavy GROUP BY ×4 (×1.99–2.27 in today's runs after the change below; ×1.74–1.84 before).** Two
-  cores, four 250 ms reads. With the writer idle to serve light reads, a heavy read may take the
+- **Heavy GROUP BY ×4 (×1.99–2.27 in two runs of 2026-12-01, ×1.55 and ×1.73 in two later ones; target ×1.9).** Two
+  cores, four 250 ms reads: ×2 is the ceiling, reached only if the second vCPU is a whole core.
+  It moves with the host: in the later runs better-sqlite3 took 236–249 ms per report (383 ms in
+  the earlier ones), and the naive pool, one report per core, got ×1.42 and ×1.77 in the same runs
+  (threadlite ×1.01–1.04 of it). With the writer idle to serve light reads, a heavy read may take the
   reader otherwise kept free for them, so three ran at once on two cores: ×0.86–0.96 of the naive
   pool's throughput (two at a time) in paired runs. Past the cores a heavy read now takes that
   reader only if it is expected to end well before every running one (src/engine/scheduler.ts), so
   reads of like cost wait for a core: ×0.99–1.02 of the naive pool (4 paired runs).
-- **100k-row \`all()\` (×0.84–1.12 time; longest stall 24–31 ms today, target 20 ms: met in earlier runs only).** Chunks arrive as
-  the worker produces them and are deserialized one per task; what stalls the loop is V8's
-  scavenger copying the rows that survive on the main thread (section "Bulk paths"). \`iterate()\`
-  avoids it; \`--max-semi-space-size\` trades it for more, shorter pauses. A route measured, not
-  built: a chunk's strings decoded as slices of one string made from the chunk's bytes (V8 makes a
-  substring of 13 or more characters a slice of its parent, and a chunk-sized parent lives in the
-  large-object space, never copied). In a main-thread simulation of the 100k rows (60 chunks, one
-  per task) the longest scavenge fell from 22–26 ms to 7–11 ms and the longest loop gap from 26–27
-  ms to 16–23 ms; a 14–21 ms mark-compact pause remains. It needs a row codec of its own for
-  \`all()\` chunks in place of structured clone (BLOBs, bigints, the row shapes), and a row kept alone
-  would keep its chunk's string alive.
-- **HTTP light route p99 while heavy runs (28–55 ms; target 10 ms, not met here by any server).** The
-  floor is the machine's: with the light route answering *without the database*
-  (\`HTTP_LIGHT_WITHOUT_DB=1\`, the heavy route still querying through threadlite) its p99 was 27–42 ms
-  (5 runs) against 33–55 ms with the point read. Inside the server, the read itself took p50
-  0.04–0.3 ms and p99 5–10 ms (timed around \`db.get\`, 2 runs), the event loop's p99 delay 3–4 ms; the
-  rest is four 250 ms reports, the server and the load generator sharing two cores (readers at nice 10
-  halved the median, 6 → 3 ms, not the tail; the load generator at nice −10 did not move it).
+- **100k-row \`all()\` (time ×0.92–0.94; longest stall 9.7–12 ms, target 20 ms: met).** Chunks
+  arrive as the worker produces them and are taken one per event-loop turn, even when they all
+  arrived at once (\`src/rows-inbox.ts\`: a 100k-row result sent after its statement ran used to be
+  deserialized in one 105 ms task). What stalled the loop after that was V8's scavenger: every row
+  survives, and one scavenge copied a whole 16 MB semi-space of them, 25–40 ms. Between chunks the
+  young generation is now collected in ~2 MB steps (\`src/young-gc.ts\`; architecture.md, "Transfer
+  of rows"): longest stall 24.9 → 9.7 ms, time ×0.87 → ×0.94 (5 paired repetitions; \`youngGc=0\`
+  in the ablation). Routes that lost, measured first: a row codec of its own (strings as slices of
+  one string decoded per chunk, rows built by a generated object literal) halves the young bytes
+  per row (185 against 385) but not the pause, since a scavenge copies what is live and that is the
+  whole semi-space either way (longest gap 28–38 ms against 33–44 ms, simulation); V8 11's
+  deserializer allocates young whatever the message size (a 262 KB message: 623 KB of young
+  objects), and so does \`JSON.parse\` of a 289 KB text.
+- **HTTP light route p99 while heavy runs (15–17 ms; target 10 ms: not met, the load generator's floor).** Measured
+  after a first 1 s round of load that is not counted (connections opening, code compiling in the
+  server and in the load generator). autocannon's own floor, with a server whose routes do no work
+  (the heavy route a 250 ms timer): p99 11–17 ms after that round, 32–42 ms counting it (the
+  bench's figures before 2026-12-01 counted it: 28–55 ms). With an open-loop generator written to
+  check (scratch, not in the bench: 200 requests/s paced, latency from the intended send time, so
+  no coordinated omission) the floor was 2.5 ms and threadlite's light p99 8–12 ms after the first
+  0.5 s. Fixed on the way: at startup every statement is unknown; the four reports and their twins
+  took every reader, and the first point reads waited ~1.1 s (scheduler: the twin of a statement
+  still being measured no longer counts as a read of unknown cost for the last reader). What remains
+  is the point reads running on a reader (nice 10) beside two reports: the main-thread connection's
+  own runs of them take 0.1–0.4 ms there, over the 50 µs budget (a page read per call and a core
+  shared with the reports), so the text keeps going back to the readers.
 - **100k inserts via \`batch\` (×0.95–1.45).** Positional parameters travel as one flat array per
   run of the same SQL and large batches go in parts while the writer inserts (section "Bulk paths").
 
