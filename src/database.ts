@@ -318,7 +318,7 @@ export class Database extends Queryable {
     const inline = this.#inline;
     if (inline === undefined || options?.signal !== undefined || options?.timeout !== undefined) return undefined;
     // A read that waited for this turn was submitted before close(): it is answered, like queued calls.
-    if (waited && this.#pool.closed) return { reader: inline, placement: 'main', at: performance.now() };
+    if (waited && this.#pool.closed) return { reader: inline, placement: 'main', at: performance.now(), cost: 0 };
     // Limits hold on the workers' connections only (see settings-protocol.ts): reads go there.
     if (this.#pool.settings.limited) return undefined;
     if (this.#pool.closed || this.#pool.options.timeout > 0) return undefined;

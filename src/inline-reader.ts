@@ -55,6 +55,8 @@ export interface InlineRoute {
    * to a SQLite call a clock read costs ~0.2 µs, measured: a few % of a point read).
    */
   at: number;
+  /** The workers' cost of the statement it was admitted with (ms; see {@link InlineAdmission.observe}). */
+  cost: number;
 }
 
 /** What {@link Database.stats} reports about the inline path. */
@@ -172,7 +174,7 @@ export class InlineReader {
     this.#hybrid.harvest();
     const at = performance.now();
     const placement = this.#turns.place(at);
-    return placement === 'pool' ? undefined : { reader: this, placement, at };
+    return placement === 'pool' ? undefined : { reader: this, placement, at, cost: cost as number };
   }
 
   /** Resolves once the event loop has turned (a read {@link place} told to wait asks again then). */
@@ -191,7 +193,7 @@ export class InlineReader {
    * pool would rebuild it, so callers see one error class either way. A read
    * the watchdog interrupted returns {@link INTERRUPTED}: the caller re-runs it
    * on a worker, which gives the answer (rows or error) the pool gives.
-   * `start`: when the read was placed ({@link InlineRoute.at}), just before.
+   * `route`: its placement, just before (its start and the workers' cost).
    */
   run(
     sql: string,
@@ -199,7 +201,7 @@ export class InlineReader {
     params: BindParameters | undefined,
     mode: RowMode,
     safeIntegers: boolean | undefined,
-    start: number,
+    route: Pick<InlineRoute, 'at' | 'cost'>,
   ): unknown {
     let entry = this.#statements.get(sql);
     let stmt: SqliteStatement;
@@ -236,7 +238,7 @@ export class InlineReader {
       throw deserializeError(serializeError(err));
     }
     const watchdog = this.#watchdog;
-    const seq = watchdog === undefined ? 0 : watchdog.begin(start);
+    const seq = watchdog === undefined ? 0 : watchdog.begin(route.at);
     let result: unknown;
     let failure: unknown;
     let failed = false;
@@ -247,7 +249,7 @@ export class InlineReader {
       failure = err;
     }
     const interrupted = watchdog !== undefined && watchdog.end(seq);
-    const elapsed = performance.now() - start;
+    const elapsed = performance.now() - route.at;
     if (interrupted) {
       // Past the cap: whatever it returned or threw, the worker answers instead
       // (a read has no side effects), and says how long it took there (see `rerunTook`).
@@ -259,7 +261,7 @@ export class InlineReader {
       throw deserializeError(serializeError(failure));
     }
     this.#counts.reads++;
-    this.#admission.observe(sql, elapsed);
+    this.#admission.observe(sql, elapsed, route.cost);
     return result;
   }
 

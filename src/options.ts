@@ -87,8 +87,8 @@ export interface OpenOptions {
    * connection is also opened on the main thread, and a read whose observed
    * cost on the workers stays under this budget (a point lookup: ~5–20 µs)
    * runs there, synchronously, instead of paying a thread hop (~70–100 µs).
-   * A statement more than half of whose inline runs exceed the budget goes
-   * back to the workers for a while (100 ms, doubling per refusal up to a minute).
+   * A statement more than half of whose inline runs exceed the budget (under 4× it,
+   * only if the workers' runs did too) goes back to the workers for a while.
    * Only `all()`/`get()` on the database itself (not inside a transaction or
    * snapshot), without `signal`/`timeout`, and never for in-memory databases.
    *

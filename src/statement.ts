@@ -168,7 +168,7 @@ export class Statement<T = Record<string, unknown>> {
    * exactly what it would see.
    */
   #inline(op: 'all' | 'get', bound: BindParameters | undefined, route: InlineRoute): unknown[] | typeof NOT_INLINE | typeof INTERRUPTED {
-    const inlined = route.reader.run(this.source, op, bound, this.#mode, this.#safeIntegers, route.at);
+    const inlined = route.reader.run(this.source, op, bound, this.#mode, this.#safeIntegers, route);
     if (inlined === NOT_INLINE || inlined === INTERRUPTED) return inlined;
     return op === 'all' ? (inlined as unknown[]) : inlined === undefined ? [] : [inlined];
   }

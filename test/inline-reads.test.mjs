@@ -194,7 +194,8 @@ test('a text whose inline runs are mostly over the budget goes back to the worke
   // warm-up's inline runs fill part of the first window, which may end clean).
   let slow = 0;
   while (db.stats().inline.refused === 0 && slow < 64) {
-    assert.deepEqual(await db.get(COUNTER, [60_000]), { n: 60_000 });
+    // Well over 4 budgets (a few ms): slow however cheap the workers found the text.
+    assert.deepEqual(await db.get(COUNTER, [300_000]), { n: 300_000 });
     slow++;
   }
   assert.equal(db.stats().inline.refused, 1);
@@ -215,6 +216,38 @@ test('a text a third of whose inline runs are over the budget stays inline (a bu
   }
   assert.equal(db.stats().inline.refused, 0);
   assert.ok(workers(COUNTER).slice(-48).every((w) => w === 'main'), workers(COUNTER).slice(-48).join());
+});
+
+test('inline runs a little over the budget of a text the workers run cheaply do not refuse it (a cold page cache); far over, they do', async (t) => {
+  // inline_hook() spends main-thread time only inline, as a cold page cache does: the workers
+  // measure the text cheap, its inline runs take ~2 budgets. The old rule refused it after 17 such
+  // runs, and its reads then took round trips to a reader that is not cold.
+  const workers = watchWorkers(t);
+  const { db } = await setup(t, { setup: new URL('./fixtures/inline-hook-setup.mjs', import.meta.url) });
+  const sql = 'SELECT inline_hook() AS h, v FROM t WHERE id = ?';
+  await warm(db, sql, [1]);
+  assert.equal(workers(sql).at(-1), 'main');
+  let spend = 0.4; // ms: 2 budgets
+  globalThis.__threadliteInlineHook = () => {
+    const until = performance.now() + spend;
+    while (performance.now() < until);
+  };
+  t.after(() => delete globalThis.__threadliteInlineHook);
+  for (let i = 0; i < 64; i++) {
+    await new Promise((resolve) => setImmediate(resolve)); // one read per turn: the turn budget stays out of it
+    assert.deepEqual(await db.get(sql, [1 + (i % 100)]), { h: 1, v: `v${i % 100}` });
+  }
+  assert.equal(db.stats().inline.refused, 0);
+  assert.ok(workers(sql).slice(-64).every((w) => w === 'main'), workers(sql).slice(-64).join());
+  // 5 budgets a run: slow, not cold.
+  spend = 1;
+  let slow = 0;
+  while (db.stats().inline.refused === 0 && slow < 64) {
+    await new Promise((resolve) => setImmediate(resolve));
+    await db.get(sql, [1]);
+    slow++;
+  }
+  assert.equal(db.stats().inline.refused, 1, `${slow} runs of 5 budgets`);
 });
 
 test('with no reader workers (readers: 0), cheap reads still run inline; a write is visible to the next one', async (t) => {
