@@ -28,6 +28,7 @@ export class RowsInbox {
   /** Chunks noticed and not yet taken. */
   #waiting = 0;
   #scheduled = false;
+  #closed = false;
   readonly #held: Response[][] = [];
   readonly #pending: () => readonly Dispatch[];
   readonly #deliver: (responses: Response[]) => void;
@@ -43,6 +44,8 @@ export class RowsInbox {
 
   /** The worker posted a chunk (it is on the port before its notice arrives). */
   notice(): void {
+    // A worker given up on (detached) may still post: its chunks belong to requests already reported.
+    if (this.#closed) return;
     this.#waiting++;
     this.#schedule();
   }
@@ -59,7 +62,10 @@ export class RowsInbox {
     this.#release();
   }
 
+  /** Closes the main thread's end once the worker is gone or given up on; later notices are ignored. */
   close(): void {
+    this.#closed = true;
+    this.#waiting = 0;
     this.#port.close();
   }
 
@@ -71,7 +77,7 @@ export class RowsInbox {
 
   #turn(): void {
     this.#scheduled = false;
-    if (this.#waiting === 0) return;
+    if (this.#waiting === 0 || this.#closed) return;
     // A turn that collected the young generation takes no chunk: one pause per turn.
     if (!collectYoungIfFull()) this.#take();
     if (this.#waiting > 0) this.#schedule();

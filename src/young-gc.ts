@@ -45,13 +45,19 @@ function lookup(): Collect | null {
   const exposed = (globalThis as { gc?: unknown }).gc;
   if (typeof exposed === 'function') return exposed as Collect;
   const startedWithFlag = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((arg) => /expose[-_]gc/.test(arg));
+  let gc: unknown;
   try {
     setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as unknown;
-    return typeof gc === 'function' ? (gc as Collect) : null;
+    gc = runInNewContext('gc');
   } catch {
-    return null;
-  } finally {
-    if (!startedWithFlag) setFlagsFromString('--no-expose-gc');
+    gc = undefined;
   }
+  if (!startedWithFlag) {
+    try {
+      setFlagsFromString('--no-expose-gc');
+    } catch {
+      // A runtime that refuses flags refused the first one too.
+    }
+  }
+  return typeof gc === 'function' ? (gc as Collect) : null;
 }

@@ -12,7 +12,8 @@ import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
-import { open } from 'threadlite';
+import { open, WorkerCrashedError } from 'threadlite';
+import { setupModule } from './fixtures/rel-gate.mjs';
 import { tempFile } from './helpers.mjs';
 
 const child = fileURLToPath(new URL('./fixtures/young-gc-child.mjs', import.meta.url));
@@ -97,4 +98,21 @@ test('chunks that all wait at once are taken one per turn, their answer after th
   assert.ok(turns >= 20, `the ${ROWS} rows came in ${turns} turns`);
   // The pool goes on answering after the chunks.
   assert.deepEqual(await db.get('SELECT count(*) AS n FROM t'), { n: ROWS });
+});
+
+test('a worker that dies midway through posting a result: that call fails, the pool goes on', async (t) => {
+  const file = makeFile(t);
+  // rel_exit(code) ends the worker that runs it (test/fixtures/rel-setup.mjs).
+  const db = await open(file, { readers: 1, inlineReads: 0, setup: setupModule });
+  t.after(() => db.close());
+  const sql = 'SELECT id, payload, CASE WHEN id = 40000 THEN rel_exit(3) END AS x FROM t WHERE id <= ?';
+  // Taught as slow first (it then streams its chunks as it steps), without reaching row 40,000.
+  assert.equal((await db.all(sql, [30_000])).length, 30_000);
+  const fatal = db.all(sql, [ROWS]);
+  const after = db.get('SELECT count(*) AS n FROM t');
+  await assert.rejects(fatal, WorkerCrashedError);
+  assert.deepEqual(await after, { n: ROWS });
+  const rows = await db.all('SELECT id FROM t WHERE id <= ?', [ROWS]);
+  assert.equal(rows.length, ROWS);
+  assert.equal(rows.at(-1).id, ROWS);
 });
