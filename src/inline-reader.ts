@@ -249,7 +249,7 @@ export class InlineReader {
       failure = err;
     }
     const interrupted = watchdog !== undefined && watchdog.end(seq);
-    const elapsed = performance.now() - route.at;
+    const end = performance.now();
     if (interrupted) {
       // Past the cap: whatever it returned or threw, the worker answers instead
       // (a read has no side effects), and says how long it took there (see `rerunTook`).
@@ -261,7 +261,7 @@ export class InlineReader {
       throw deserializeError(serializeError(failure));
     }
     this.#counts.reads++;
-    this.#admission.observe(sql, elapsed, route.cost);
+    this.#admission.observe(sql, route.at, end, route.cost);
     return result;
   }
 

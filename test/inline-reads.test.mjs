@@ -250,6 +250,29 @@ test('inline runs a little over the budget of a text the workers run cheaply do 
   assert.equal(db.stats().inline.refused, 1, `${slow} runs of 5 budgets`);
 });
 
+test('inline runs far over the budget that come few and far between keep their text inline', async (t) => {
+  // An HTTP server's point read, requested now and then while reports keep both cores busy, took
+  // 0.1-0.25 ms inline: mostly past 4 budgets. The old rule refused it for that, and its reads then
+  // went to a reader sharing the cores with the reports (3-10 ms each). Its runs took a small share
+  // of the main thread's time, so they stay; back to back, the same runs are refused (test above).
+  const workers = watchWorkers(t);
+  const { db } = await setup(t, { setup: new URL('./fixtures/inline-hook-setup.mjs', import.meta.url) });
+  const sql = 'SELECT inline_hook() AS h, v FROM t WHERE id = ?';
+  await warm(db, sql, [1]);
+  assert.equal(workers(sql).at(-1), 'main');
+  globalThis.__threadliteInlineHook = () => {
+    const until = performance.now() + 1; // ms: 5 budgets
+    while (performance.now() < until);
+  };
+  t.after(() => delete globalThis.__threadliteInlineHook);
+  for (let i = 0; i < 64; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 10)); // ~1 ms in every 11: a tenth of the time
+    assert.deepEqual(await db.get(sql, [1 + (i % 100)]), { h: 1, v: `v${i % 100}` });
+  }
+  assert.equal(db.stats().inline.refused, 0);
+  assert.ok(workers(sql).slice(-64).every((w) => w === 'main'), workers(sql).slice(-64).join());
+});
+
 test('with no reader workers (readers: 0), cheap reads still run inline; a write is visible to the next one', async (t) => {
   // The inline connection is a reader of its own: it needs the writer's word that the SQL only
   // reads, not a reader worker. The first version asked the worker router, which with no
