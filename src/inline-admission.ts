@@ -11,11 +11,13 @@ const WINDOW = 32;
 /** Windows kept; past this many SQL texts, the counts start over (they are only a guard). */
 const MAX_WINDOWS = 128;
 /**
- * The share of the main thread's time a window's runs must have taken for its
- * runs over the budget to refuse the text: below it, the reads come few and
- * far between, and their cost holds nothing up.
+ * A window mostly over the budget spares its text if its runs took less than
+ * this share of the main thread's time (they come few and far between, and
+ * hold nothing up) and averaged under {@link SPARED_RUN} budgets.
  */
 const BUSY_SHARE = 1 / 4;
+/** Budgets an average run of a spared window stays under: past it, a read is not cheap, however rare. */
+const SPARED_RUN = 10;
 
 /**
  * How long a refused SQL text stays off the inline path: 100 ms after its
@@ -85,8 +87,8 @@ export class InlineAdmission {
    * stayed at 7–9k reads/s for 300 ms (80k+ once the cache was warm).
    * And a window mostly over the budget refuses its text only if its runs took
    * a quarter or more of the main thread's time since the window began
-   * (`start`, `end`: performance.now() ms around this run): reads that come
-   * few and far between hold nothing up, whatever each costs under the cap.
+   * (`start`, `end`: performance.now() ms around this run) or 10 budgets each
+   * on average: cheap reads that come few and far between hold nothing up.
    * In an HTTP server with two reports on two cores, a point read requested
    * 200 times a second took 0.1–0.25 ms inline (better-sqlite3's own call on
    * the main thread: 0.06–0.15 ms there), a quarter of its windows ran mostly
@@ -109,7 +111,7 @@ export class InlineAdmission {
     window.time += elapsed;
     if (elapsed >= this.#budget && (cost >= this.#budget || elapsed >= 4 * this.#budget)) window.over++;
     if (window.over * 2 > WINDOW) {
-      if (window.time >= (end - window.since) * BUSY_SHARE) {
+      if (window.time >= (end - window.since) * BUSY_SHARE || window.time >= window.runs * SPARED_RUN * this.#budget) {
         this.#refuse(sql);
         return;
       }

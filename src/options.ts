@@ -87,8 +87,8 @@ export interface OpenOptions {
    * connection is also opened on the main thread, and a read whose observed
    * cost on the workers stays under this budget (a point lookup: ~5–20 µs)
    * runs there, synchronously, instead of paying a thread hop (~70–100 µs).
-   * A statement more than half of whose inline runs exceed the budget (under 4× it,
-   * only if the workers' runs did too) goes back to the workers for a while.
+   * A statement more than half of whose inline runs exceed the budget (under 4× it, only if the workers'
+   * did too) goes back to the workers for a while if they took a quarter of the main thread or 10× it.
    * Only `all()`/`get()` on the database itself (not inside a transaction or
    * snapshot), without `signal`/`timeout`, and never for in-memory databases.
    *

@@ -254,7 +254,8 @@ test('inline runs far over the budget that come few and far between keep their t
   // An HTTP server's point read, requested now and then while reports keep both cores busy, took
   // 0.1-0.25 ms inline: mostly past 4 budgets. The old rule refused it for that, and its reads then
   // went to a reader sharing the cores with the reports (3-10 ms each). Its runs took a small share
-  // of the main thread's time, so they stay; back to back, the same runs are refused (test above).
+  // of the main thread's time and a few budgets each, so they stay; back to back, the same runs are
+  // refused (test above).
   const workers = watchWorkers(t);
   const { db } = await setup(t, { setup: new URL('./fixtures/inline-hook-setup.mjs', import.meta.url) });
   const sql = 'SELECT inline_hook() AS h, v FROM t WHERE id = ?';
@@ -271,6 +272,18 @@ test('inline runs far over the budget that come few and far between keep their t
   }
   assert.equal(db.stats().inline.refused, 0);
   assert.ok(workers(sql).slice(-64).every((w) => w === 'main'), workers(sql).slice(-64).join());
+  // 15 budgets a run is not a cheap read, however rare: refused within a window.
+  globalThis.__threadliteInlineHook = () => {
+    const until = performance.now() + 3;
+    while (performance.now() < until);
+  };
+  let slow = 0;
+  while (db.stats().inline.refused === 0 && slow < 64) {
+    await new Promise((resolve) => setTimeout(resolve, 15));
+    await db.get(sql, [1]);
+    slow++;
+  }
+  assert.equal(db.stats().inline.refused, 1, `${slow} rare runs of 15 budgets`);
 });
 
 test('with no reader workers (readers: 0), cheap reads still run inline; a write is visible to the next one', async (t) => {
