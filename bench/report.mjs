@@ -210,7 +210,7 @@ What each mechanism buys, switched off one at a time: [below](#what-each-mechani
   trip (two thread wake-ups, 25–100 µs or more on this VM). The throughput column moves more than
   the median: a read sent away (a refusal after runs over the budget, a re-run the watchdog caused)
   costs a round trip, and a fresh process reads its pages from the OS for its first second.
-- **64 in flight (×1.23 in this run, ×1.27 in a 4-repetition one; first second ×0.82–0.84; target ×1.1).**
+- **64 in flight (×1.23 in this run; ×1.09–1.27 in four runs of 4–5 repetitions that day; first second ×0.61–0.84; target ×1.1).**
   Two figures since 2026-12-01: the trial's first second after open, and the 1.5 s after it. One
   figure from 0.2 s to 1.7 s mixed the two before (×0.87–1.08 that day, ×0.91–1.05 in the full
   runs). A fresh process's first half second on this VM is mostly the kernel handing out new
@@ -238,7 +238,7 @@ What each mechanism buys, switched off one at a time: [below](#what-each-mechani
   against 113k reads/s). The split's price is the tail: p99 5–9 ms against 1.3–1.7 ms for
   better-sqlite3 in the bench (1.9–2.2 ms in a warm process), the offloaded reads waiting in the
   reader's queue; after the first second it is 2.2 ms against 1.2 ms.
-- **90/10 read/write (×1.06 in this run, ×1.12 in a 4-repetition one; first second ×0.63–0.77; target ×1.0).** Until 2026-12-01 one figure from 0.2 s to 1.7 s: ×0.72–1.02 across runs (see the point above).
+- **90/10 read/write (×1.06 in this run; ×0.93–1.15 in four runs of 4–5 repetitions that day, three of them ×0.99 or more; first second ×0.55–0.77; target ×1.0).** Until 2026-12-01 one figure from 0.2 s to 1.7 s: ×0.72–1.02 across runs (see the point above).
   While writes are in the mix (a write sent to the writer within the last 5 ms; a probe of an unknown
   statement does not count) the *writer* takes the split's reads, not a reader: it is awake for the
   writes anyway, and one busy thread on the second core replaced a writer and a reader taking turns,
@@ -327,7 +327,7 @@ runs on the writer and stops writes for the whole copy. Details in
   at a time (\`await\` each), for a fixed time; median latency per query.
 - **Point reads, 64 in flight**: the same query from 64 closed-loop lanes, from the moment the
   driver is open: throughput in the first second, then throughput and p99 over the next 1.5 s
-  (the target's figure). The two other 64-in-flight scenarios are measured the same way.
+  (the target's figure; 0.3 s and 0.5 s with \`--quick\`). The two other 64-in-flight scenarios are measured the same way.
 - **Heavy GROUP BY, 4 in flight**: \`SELECT k % 97, count(*), avg(score), max(length(payload))
   … WHERE id <= 240000 GROUP BY 1\` (about 250 ms on this machine) from 4 lanes that yield a
   macrotask between queries, while a 1 ms \`setInterval\` probe records how late the main
