@@ -60,9 +60,17 @@ test('ATTACH: the attached database is seen by later statements; after DETACH re
   await db.run(`ATTACH '${join(dir, 'other.db')}' AS other`);
   assert.deepEqual(await db.all('SELECT v, rel_role() AS role FROM other.o'), [{ v: 42, role: 'writer' }]);
   assert.deepEqual((await db.all('PRAGMA database_list')).map((r) => r.name), ['main', 'other']);
+  // Every statement runs on the writer while a database is attached, one that does not use it too.
+  const sql = 'SELECT rel_role() AS role';
+  assert.deepEqual(await roles(db, sql), new Set(['writer']));
   await db.run('DETACH other');
   await assert.rejects(db.all('SELECT v FROM other.o'), { message: 'no such table: other.o' });
-  assert.ok(!(await roles(db, 'SELECT rel_role() AS role')).has('writer'));
+  // Known as a cheap read by now, so it goes to the read connections. (Twelve calls of a text never
+  // seen may rightly put some on the writer: their cost is learned while the twins wait, and an idle
+  // writer serves a waiting cheap read when every reader is busy; on a loaded machine 2 runs in 15
+  // did, which this test once asserted against.)
+  const after = await roles(db, sql);
+  assert.ok(after.size > 0 && [...after].every((role) => role === 'reader' || role === 'inline'), [...after].join());
 });
 
 test('connection PRAGMAs set on the writer hold on every reader and the inline connection, and on new ones', async (t) => {
