@@ -229,15 +229,11 @@ What each mechanism buys, switched off one at a time: [below](#what-each-mechani
   better-sqlite3's 62–81k in the same rounds). It pays because on this machine (AMD EPYC, 2 vCPUs,
   2026-12-01) two threads reading SQLite do not slow each other (\`bench/contention.mjs\`: ×0.79–1.07);
   on the Intel machine of earlier runs they slowed each other ×1.2–1.35 and every split lost (section
-  "What a second core is worth here"). The bench's figure moves with the host's load: a trial is a
-  fresh process measured for 1.5 s after 0.2 s, and its first ~0.5 s runs at a fraction of the steady
-  rate. That ramp is the connections' own, not the code's: JavaScript warmed on another database
-  for 0.6 s first left it as it was, better-sqlite3 alone takes ~150 ms to reach its steady
-  12 µs per read (its page cache filling), and each of threadlite's connections (inline, each reader)
-  fills its own. A fixed split depth (8–128 reads) lost to the feedback in a warm process (44–77k
-  against 113k reads/s). The split's price is the tail: p99 5–9 ms against 1.3–1.7 ms for
-  better-sqlite3 in the bench (1.9–2.2 ms in a warm process), the offloaded reads waiting in the
-  reader's queue; after the first second it is 2.2 ms against 1.2 ms.
+  "What a second core is worth here"). The ramp is not the code's: JavaScript warmed on another
+  database for 0.6 s first left it as it was. A fixed split depth (8–128 reads) lost to the feedback
+  in a warm process (44–77k against 113k reads/s). The split's price is the tail: p99 2.2 ms against
+  1.2 ms for better-sqlite3 after the first second (5–9 ms against 1.3–1.7 ms when the window held
+  the ramp), the offloaded reads waiting in the reader's queue.
 - **90/10 read/write (×1.06 in this run; ×0.93–1.15 in four runs of 4–5 repetitions that day, three of them ×0.99 or more; first second ×0.55–0.77; target ×1.0).** Until 2026-12-01 one figure from 0.2 s to 1.7 s: ×0.72–1.02 across runs (see the point above).
   While writes are in the mix (a write sent to the writer within the last 5 ms; a probe of an unknown
   statement does not count) the *writer* takes the split's reads, not a reader: it is awake for the
