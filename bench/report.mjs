@@ -255,7 +255,7 @@ What each mechanism buys, switched off one at a time: [below](#what-each-mechani
   writer, which spends SQLite's own time and a little more per write (23–25 µs of CPU against
   ~20 µs for better-sqlite3 on the main thread, \`bench/thread-cpu.mjs\`); the main thread spends
   9–11 µs per write since small writes travel in the writer's request ring (15–19 µs by message).
-- **Heavy GROUP BY ×4 (×1.99–2.27 in two runs of 2026-12-01, ×1.55, ×1.73 and ×1.86 in three later ones, the naive pool ×1.85 in the last; target ×1.9).** Two
+- **Heavy GROUP BY ×4 (×1.99–2.27 in two runs of 2026-12-01, ×1.55, ×1.73 and ×1.86 in three later ones, the naive pool ×1.85 in the last; ×1.93 over 6 repetitions after it, the naive pool ×1.86, per repetition ×1.46–2.74; target ×1.9).** Two
   cores, four 250 ms reads: ×2 is the ceiling, reached only if the second vCPU is a whole core.
   It moves with the host: in the later runs better-sqlite3 took 236–249 ms per report (383 ms in
   the earlier ones), and the naive pool, one report per core, got ×1.42 and ×1.77 in the same runs
@@ -294,7 +294,7 @@ What each mechanism buys, switched off one at a time: [below](#what-each-mechani
   reports, 3–10 ms each. A window now refuses its text only if its runs took a quarter of the main
   thread's time (\`src/inline-admission.ts\`); these took ~4 %. Light p99 6.3–11 ms before (8 runs), 4.9–5.5 ms in
   three runs of four after (an 86 ms stall of the whole main thread in the fourth, no read in it).
-- **100k inserts via \`batch\` (×0.94–1.45; ×0.94 in this run, better-sqlite3 596 ms against 651 ms in the run before, threadlite 634 against 643).** Positional parameters travel as one flat array per
+- **100k inserts via \`batch\` (×0.94–1.45; ×0.94 in this run, better-sqlite3 596 ms against 651 ms in the run before, threadlite 634 against 643; ×1.00 over 6 repetitions after it, per repetition ×0.89–1.13).** Positional parameters travel as one flat array per
   run of the same SQL and large batches go in parts while the writer inserts (section "Bulk paths").
 
 ## Backup under a write load
