@@ -294,7 +294,7 @@ What each mechanism buys, switched off one at a time: [below](#what-each-mechani
   reports, 3–10 ms each. A window now refuses its text only if its runs took a quarter of the main
   thread's time (\`src/inline-admission.ts\`); these took ~4 %. Light p99 6.3–11 ms before (8 runs), 4.9–5.5 ms in
   three runs of four after (an 86 ms stall of the whole main thread in the fourth, no read in it).
-- **100k inserts via \`batch\` (×0.94–1.45; ×0.94 in this run, better-sqlite3 596 ms against 651 ms in the run before, threadlite 634 against 643; ×1.00 over 6 repetitions after it, per repetition ×0.89–1.13).** Positional parameters travel as one flat array per
+- **100k inserts via \`batch\` (×0.94–1.45; ×0.94 in this run, better-sqlite3 596 ms against 651 ms in the run before, threadlite 634 against 643; ×1.00 over 6 repetitions after it, per repetition ×0.88–1.11).** Positional parameters travel as one flat array per
   run of the same SQL and large batches go in parts while the writer inserts (section "Bulk paths").
 
 ## Backup under a write load
