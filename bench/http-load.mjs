@@ -12,6 +12,7 @@
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
+import { percentile } from './lib.mjs';
 
 const { port, durationSec, lightRate, lightConnections, heavyConnections, warmupSec = 0 } = JSON.parse(process.argv[2]);
 const agent = new http.Agent({ keepAlive: true, maxSockets: lightConnections });
@@ -54,17 +55,16 @@ const round = (seconds) => Promise.all([lightLoad(seconds), heavyLoad(seconds)])
 if (warmupSec > 0) await round(warmupSec);
 const [light, heavy] = await round(durationSec);
 
-const sorted = light.filter((r) => r.ok).map((r) => r.ms).sort((a, b) => a - b);
-const pct = (p) => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]);
+const latencies = light.filter((r) => r.ok).map((r) => r.ms);
 process.stdout.write(
   JSON.stringify({
     light: {
-      requests: sorted.length,
-      rps: sorted.length / durationSec,
-      p50Ms: pct(50),
-      p99Ms: pct(99),
-      maxMs: sorted.at(-1),
-      errors: light.length - sorted.length,
+      requests: latencies.length,
+      rps: latencies.length / durationSec,
+      p50Ms: percentile(latencies, 50),
+      p99Ms: percentile(latencies, 99),
+      maxMs: Math.max(...latencies),
+      errors: light.length - latencies.length,
     },
     heavy: {
       requests: heavy.requests.total,

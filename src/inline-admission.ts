@@ -19,6 +19,14 @@ const BUSY_SHARE = 1 / 4;
 /** Budgets an average run of a spared window stays under: past it, a read is not cheap, however rare. */
 const SPARED_RUN = 10;
 
+/** One SQL text's current accounting window: inline runs, runs over budget, their time (ms), and when it began (performance.now() ms). */
+interface Window {
+  runs: number;
+  over: number;
+  time: number;
+  since: number;
+}
+
 /**
  * How long a refused SQL text stays off the inline path: 100 ms after its
  * first refusal, doubling with each refusal after it was let back, up to a
@@ -41,8 +49,8 @@ export class InlineAdmission {
   readonly #capMs: number;
   /** SQL texts off the inline path until `until` (performance.now() ms), and their refusals since a clean window. */
   readonly #refused = new Map<string, { until: number; strikes: number }>();
-  /** Per SQL text that ran here: inline runs, runs over budget, their time (ms) and the start (performance.now() ms) of the current window. */
-  readonly #windows = new Map<string, { runs: number; over: number; time: number; since: number }>();
+  /** Per SQL text that ran here: its current window. */
+  readonly #windows = new Map<string, Window>();
 
   constructor(budgetMs: number, capMs: number) {
     this.#budget = budgetMs;
@@ -125,7 +133,7 @@ export class InlineAdmission {
     }
   }
 
-  #restart(window: { runs: number; over: number; time: number; since: number }, now: number): void {
+  #restart(window: Window, now: number): void {
     window.runs = 0;
     window.over = 0;
     window.time = 0;
